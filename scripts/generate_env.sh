@@ -266,7 +266,7 @@ group_services() {
     esac
   done
   for key in "${!repo_map[@]}"; do # services in name order, whatever order docker listed them
-    repo_map[$key]=$(tr , '\n' <<<"${repo_map[$key]}" | sort | paste -sd, -)
+    repo_map[$key]=$(tr , '\n' <<<"${repo_map[$key]}" | LC_ALL=C sort -t= -k1,1 | paste -sd, -)
   done
 }
 
