@@ -1,0 +1,54 @@
+//! Berth's dashboard: pages, components, server functions and the wire types the browser
+//! and the server share. Compiled twice: with `ssr` into the server, with `hydrate` into
+//! the WASM that the `frontend` crate exports.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod error;
+pub mod model;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// The HTML document around the app; the server renders it for every page request.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme="dark">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="berth" href="/pkg/berth.css"/>
+        <Title text="Berth"/>
+        <Router>
+            <main>
+                // Async: the service list is inline in the first response, so the page reads
+                // the same with or without the WASM.
+                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                    <Route path=StaticSegment("") view=pages::overview::Overview ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

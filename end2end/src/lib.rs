@@ -1,0 +1,158 @@
+//! Fixtures for Berth's browser tests: the built `berth` binary serving on a free port with a
+//! temporary database, and chromedriver driving Debian's Chromium headless.
+//!
+//! Both are real processes, stopped when their fixture is dropped (a failing test too).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The cargo target folder this test binary was built into (`<target>/debug/deps/<test>`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    exe.ancestors()
+        .nth(3)
+        .expect("the test binary lives in <target>/<profile>/deps")
+        .to_owned()
+}
+
+/// Where screenshots go: `<target>/end2end/`.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = target_dir().join("end2end");
+    std::fs::create_dir_all(&dir).expect("creating the screenshot folder");
+    dir
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before listening on port {port}");
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on port {port} within 30 s");
+}
+
+/// `berth serve` from the target folder, on a free port with its own temporary folder
+/// holding the env file and the database.
+pub struct BerthServer {
+    child: Child,
+    pub port: u16,
+    pub folder: tempfile::TempDir,
+}
+
+impl BerthServer {
+    pub fn start(extra_env: &[(&str, &str)]) -> BerthServer {
+        let binary = target_dir().join("debug/berth");
+        assert!(
+            binary.is_file(),
+            "{} is missing: build it first with scripts/build.sh",
+            binary.display()
+        );
+        let folder = tempfile::tempdir().expect("a temporary folder for berth");
+        let env_file = folder.path().join(".updater.env");
+        std::fs::write(&env_file, "# written by the end2end tests\nCHECK_INTERVAL=1h\n")
+            .expect("writing the env file");
+        let port = testkit::free_port();
+        let mut child = Command::new(&binary)
+            .arg("--env-file")
+            .arg(&env_file)
+            .arg("serve")
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env_remove("DATABASE_URL")
+            .envs(extra_env.iter().copied())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting berth");
+        wait_for_port(port, &mut child, "berth");
+        BerthServer {
+            child,
+            port,
+            folder,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.folder.path().join("berth.db")
+    }
+
+    /// Send SIGTERM and wait up to `limit` for the exit status.
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for BerthServer {
+    fn drop(&mut self) {
+        let _already_exited = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver on a free port; sessions it starts run Debian's Chromium headless.
+pub struct Chromedriver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Chromedriver {
+    pub fn start() -> Chromedriver {
+        let port = testkit::free_port();
+        let mut child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver");
+        wait_for_port(port, &mut child, "chromedriver");
+        Chromedriver { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The capabilities for headless Chromium in a container without a GPU or network.
+    pub fn capabilities() -> serde_json::Map<String, serde_json::Value> {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|path| Path::new(path).exists())
+            .unwrap_or("/usr/bin/chromium");
+        let options = serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--window-size=1280,900",
+            ],
+        });
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        capabilities
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _already_exited = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

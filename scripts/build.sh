@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the dashboard's WASM + JS + CSS into <target>/site/pkg and the `berth` binary.
+#
+#   scripts/build.sh            debug build (what the tests use)
+#   scripts/build.sh --release  release build: size-optimised WASM (profile wasm-release)
+#
+# This does what `cargo leptos build` does, with the tools setup.sh installs: cargo for both
+# targets, then wasm-bindgen. Both sides get LEPTOS_OUTPUT_NAME=berth from .cargo/config.toml.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+release=false
+[[ ${1:-} == --release ]] && release=true
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+site="$target_dir/site"
+mkdir -p "$site/pkg"
+
+if $release; then
+  wasm_profile=wasm-release server_flags=(--release)
+else
+  wasm_profile=debug server_flags=()
+fi
+
+echo "build: WASM (frontend, profile $wasm_profile)"
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$( [[ $wasm_profile == debug ]] && echo dev || echo "$wasm_profile")"
+wasm="$target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
+
+echo "build: wasm-bindgen -> $site/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "$wasm"
+mv -f "$site/pkg/berth_bg.wasm" "$site/pkg/berth.wasm"
+if $release && command -v wasm-opt >/dev/null; then
+  # Debian's wasm-opt (binaryen 108) breaks hydration; only a newer one is used.
+  version=$(wasm-opt --version | grep -oE '[0-9]+' | head -1)
+  if ((version >= 116)); then
+    echo "build: wasm-opt -Oz (binaryen $version)"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o "$site/pkg/berth.wasm" "$site/pkg/berth.wasm"
+  fi
+fi
+cp style/main.css "$site/pkg/berth.css"
+
+echo "build: server (berth)"
+cargo build -p server --bin berth "${server_flags[@]}"

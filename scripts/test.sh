@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up what testing needs, then: fmt check, clippy per package, every unit and
+# integration test, and the end2end browser tests. Under CI=true a missing component fails.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (per package: a workspace-wide build would unify ssr and hydrate in app)"
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p testkit -p end2end --all-targets -- -D warnings
+
+step "build (WASM, site, berth binary)"
+scripts/build.sh
+
+step "unit and integration tests"
+cargo test -p server -p testkit
+cargo test -p app --features ssr
+
+step "end2end (real Chromium over WebDriver)"
+cargo test -p end2end -- --test-threads=1

@@ -1,0 +1,77 @@
+//! `berth serve`: open the store, start the scheduler and the web server, and stop both
+//! gracefully on SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::EngineBackend;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::events::EventBus;
+use crate::store::Store;
+use crate::web::{self, AppState};
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.server.database_url)
+        .await
+        .context("start-up stopped")?;
+    let events = EventBus::default();
+    let engine = Arc::new(Engine::new(store.clone(), events.clone(), Arc::new(SystemClock)));
+    let shutdown = CancellationToken::new();
+
+    let listener = web::bind(config.server.listen_addr).await?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let state = AppState {
+        leptos_options: web::leptos_options(&config.server.site_root, addr),
+        backend: Arc::new(EngineBackend::new(engine.clone())),
+        events,
+        shutdown: shutdown.clone(),
+    };
+    if !config.server.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %config.server.site_root.display(),
+            "no pkg/ folder under the site root: the dashboard will render but not hydrate; \
+             build it with scripts/build.sh or set LEPTOS_SITE_ROOT"
+        );
+    }
+    tracing::info!(%addr, env_file = %config.env_file.display(), "Berth is serving the dashboard on http://{addr}/");
+
+    let scheduler = tokio::spawn(
+        engine
+            .clone()
+            .run_scheduler(config.engine.check_interval, shutdown.clone()),
+    );
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let served = web::serve(listener, state).await;
+    shutdown.cancel();
+    scheduler.await.context("the scheduler task panicked")?;
+    store.close().await;
+    tracing::info!("Berth stopped");
+    Ok(served?)
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+    shutdown.cancel();
+}

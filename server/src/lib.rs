@@ -1,0 +1,17 @@
+//! Berth: a GitOps deployment agent for Docker Compose hosts.
+//!
+//! The engine and its adapters, one module per domain noun (see DESIGN.md). The `berth`
+//! binary in `main.rs` is a thin clap layer over this library.
+
+pub mod backend;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod discovery;
+pub mod engine;
+pub mod events;
+pub mod ranking;
+pub mod registry;
+pub mod scan;
+pub mod store;
+pub mod web;
