@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # ecr-role.sh against a recording aws stub.
 
+# shellcheck disable=SC2154,SC2016 # bats sets $stderr; single-quoted $ are literal on purpose
 bats_require_minimum_version 1.5.0
 load helpers
 

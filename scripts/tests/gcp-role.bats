@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # gcp-role.sh against a recording gcloud stub.
 
+# shellcheck disable=SC2154,SC2016 # bats sets $stderr; single-quoted $ are literal on purpose
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -9,7 +10,7 @@ KEY_FIXTURE=$BATS_TEST_DIRNAME/fixtures/gcp-key.json
 
 setup() {
   stub_commands gcloud
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return
 }
 
 account_missing() {

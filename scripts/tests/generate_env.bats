@@ -2,6 +2,7 @@
 # generate_env.sh against the real Docker engine: containers of a locally built busybox
 # image, re-tagged with registry-shaped names and labelled as compose services.
 
+# shellcheck disable=SC2154,SC2016 # bats sets $stderr; single-quoted $ are literal on purpose
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -70,6 +71,7 @@ setup() {
 }
 
 # value KEY: KEY's value as a shell reads the file (single quotes literal, as Berth reads them).
+# shellcheck source=/dev/null
 value() { (set -a; source "$OUT"; printf '%s' "${!1-<unset>}"); }
 
 generate() { run --separate-stderr "$SCRIPTS_DIR/generate_env.sh" --output "$OUT" --yes "$@"; }
@@ -84,7 +86,7 @@ generate() { run --separate-stderr "$SCRIPTS_DIR/generate_env.sh" --output "$OUT
   # two replicas of api give one entry; services in name order
   grep -qx "ECR_REPOSITORY_MAP_${KEY}_SHOP=api=app,worker=worker" "$OUT"
   # other registries' projects are not in the file
-  ! grep -q "_${KEY}_TEAM\|_${KEY}_HUB\|_${KEY}_GCP" "$OUT"
+  lacks "$OUT" -- "_${KEY}_TEAM\|_${KEY}_HUB\|_${KEY}_GCP"
   # the container without compose labels is named as skipped
   [[ $stderr == *"skipped $RUN-plain"*"not started by docker compose"* ]]
   # credentials are commented placeholders, to fill in
@@ -104,7 +106,7 @@ generate() { run --separate-stderr "$SCRIPTS_DIR/generate_env.sh" --output "$OUT
   [ "$(value AZURE_REGISTRY)" = myreg ]
   [ "$(value "AZURE_REPOSITORY_MAP_${KEY}_TEAM")" = "api=team/api" ]
   [ "$(value "COMPOSE_FILE_PATH_${KEY}_TEAM")" = /srv/team/docker-compose.yml ]
-  ! grep -q "_${KEY}_SHOP" "$OUT"
+  lacks "$OUT" -- "_${KEY}_SHOP"
 }
 
 @test "GCP: Artifact Registry host and project; the GCR images are named as left out" {
@@ -131,7 +133,7 @@ generate() { run --separate-stderr "$SCRIPTS_DIR/generate_env.sh" --output "$OUT
   [ "$(value "HARBOR_REPOSITORY_MAP_${KEY}_HARB")" = "svc=proj/svc,svc2=proj/svc" ]
   grep -qx "# Harbor projects of the running images: proj" "$OUT"
   # known public registries and the other clouds are not taken for a Harbor
-  ! grep -q "_${KEY}_SHOP\|_${KEY}_SWR\|_${KEY}_DO\b" "$OUT"
+  lacks "$OUT" -- "_${KEY}_SHOP\|_${KEY}_SWR\|_${KEY}_DO\b"
 }
 
 @test "Huawei SWR: region and organisation" {
@@ -186,7 +188,7 @@ generate() { run --separate-stderr "$SCRIPTS_DIR/generate_env.sh" --output "$OUT
   [ "$status" -eq 1 ]
   [[ $stderr == *"left $OUT unchanged"* ]]
   grep -q '^ECR_REPOSITORY_MAP' "$OUT"
-  ! grep -q '^AZURE_REPOSITORY_MAP' "$OUT"
+  lacks "$OUT" -- '^AZURE_REPOSITORY_MAP'
 }
 
 @test "a re-run keeps credentials, the user's own keys and values, and per-service filters" {
@@ -210,7 +212,7 @@ ENV
   [ "$(value "ECR_REPOSITORY_MAP_${KEY}_SHOP")" = "api=app:v*,worker=worker,old=gone" ]
   # each key once, and no placeholder left for a key that is set
   [ "$(grep -c '^AWS_ROLE_ARN=' "$OUT")" -eq 1 ]
-  ! grep -q '^# AWS_ROLE_ARN=' "$OUT"
+  lacks "$OUT" -- '^# AWS_ROLE_ARN='
   [ "$(grep -c 'ADMIN_PASSWORD=' "$OUT")" -eq 1 ]
   # and a third run changes nothing
   cp "$OUT" "$OUT.second"

@@ -2,6 +2,7 @@
 # harbor-role.sh against a loopback server that implements Harbor's robots endpoints
 # (fixtures/harbor_server.py), with real curl.
 
+# shellcheck disable=SC2154,SC2016 # bats sets $stderr; single-quoted $ are literal on purpose
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -64,7 +65,7 @@ POST /api/v2.0/robots" ]
 HARBOR_USERNAME='robot\$proj+berth'" ]
   [[ $stderr == *"robot robot\$proj+berth exists (id 1)"* ]]
   [[ $stderr == *"--refresh-secret"* ]]
-  ! grep -Eq '^(POST|PATCH)' "$REQUESTS"
+  lacks "$REQUESTS" -E -- '^(POST|PATCH)'
 }
 
 @test "a system robot, under a custom name prefix" {
@@ -72,7 +73,7 @@ HARBOR_USERNAME='robot\$proj+berth'" ]
   run --separate-stderr "$SCRIPTS_DIR/harbor-role.sh" --url "$HARBOR" --system --name reader
   [ "$status" -eq 0 ]
   [ "${lines[1]}" = "HARBOR_USERNAME='bot-reader'" ]
-  ! grep -q 'projects/' "$REQUESTS"
+  lacks "$REQUESTS" -- 'projects/'
 }
 
 @test "--refresh-secret gives an existing robot a new secret" {
@@ -81,7 +82,7 @@ HARBOR_USERNAME='robot\$proj+berth'" ]
   [ "$status" -eq 0 ]
   [[ ${lines[2]} =~ ^HARBOR_PASSWORD=[0-9a-f]{32}$ ]]
   [ "$(tail -n 1 "$REQUESTS")" = "PATCH /api/v2.0/robots/1" ]
-  ! grep -q '^POST' "$REQUESTS"
+  lacks "$REQUESTS" -- '^POST'
 }
 
 @test "finds its robot on a later page of the robots list" {
@@ -91,7 +92,7 @@ HARBOR_USERNAME='robot\$proj+berth'" ]
   run --separate-stderr "$SCRIPTS_DIR/harbor-role.sh" --url "$HARBOR" --project proj
   [ "$status" -eq 0 ]
   grep -q 'robots?page=2&page_size=100' "$REQUESTS"
-  ! grep -q '^POST' "$REQUESTS"
+  lacks "$REQUESTS" -- '^POST'
 }
 
 @test "--dry-run reads but does not create" {
@@ -100,7 +101,7 @@ HARBOR_USERNAME='robot\$proj+berth'" ]
   [ "$status" -eq 0 ]
   [[ $stderr == *"dry run: would call: POST $HARBOR/api/v2.0/robots"* ]]
   [[ $output == *"HARBOR_PASSWORD='<created on a real run>'"* ]]
-  ! grep -q '^POST' "$REQUESTS"
+  lacks "$REQUESTS" -- '^POST'
 }
 
 @test "a wrong admin password names the sign-in step and is not echoed" {

@@ -53,19 +53,29 @@ not_called() {
   fi
 }
 
-# path_without CMD...: a PATH like the real one but without CMD... (for "not installed").
+# path_without CMD...: a PATH of the usual tools but without CMD... (for "not installed").
 path_without() {
-  local dir=$BATS_TEST_TMPDIR/path-without bin entry skip
+  local dir=$BATS_TEST_TMPDIR/path-without tool skip command found
   mkdir -p "$dir"
-  for bin in /usr/local/bin /usr/bin /bin /usr/local/sbin /usr/sbin; do
-    [[ -d $bin ]] || continue
-    for entry in "$bin"/*; do
-      skip=false
-      for command in "$@"; do [[ ${entry##*/} == "$command" ]] && skip=true; done
-      $skip || [[ -e $dir/${entry##*/} ]] || ln -s "$entry" "$dir/${entry##*/}"
-    done
+  for tool in bash env cat mktemp rm tr tail head cut dirname basename grep sed awk sort uniq \
+    paste id chmod mkdir stat curl jq openssl docker python3 aws az gcloud doctl; do
+    skip=false
+    for command in "$@"; do [[ $tool == "$command" ]] && skip=true; done
+    $skip && continue
+    found=$(command -v "$tool") || continue
+    [[ -e $dir/$tool ]] || ln -s "$found" "$dir/$tool"
   done
   printf '%s' "$dir"
 }
 
-# stdout_of / stderr_of: bats `run --separate-stderr` keeps them in $output and $stderr.
+
+# lacks FILE GREP-ARGS...: FILE has no line matching (a `! grep` would not fail a bats test).
+lacks() {
+  local file=$1
+  shift
+  if grep -q "$@" "$file"; then
+    printf 'unexpected match for %s in %s:\n' "$*" "$file" >&2
+    grep "$@" "$file" >&2
+    return 1
+  fi
+}
