@@ -265,7 +265,7 @@ ENV
 }
 
 @test "Berth reads the file it writes (when BERTH_BIN names a berth with 'doctor')" {
-  [[ -n ${BERTH_BIN:-} ]] || skip "set BERTH_BIN to a built berth binary to run this (scripts/test.sh does)"
+  [[ -n ${BERTH_BIN:-} ]] || skip "set BERTH_BIN to a built berth binary that has the doctor command to run this"
   generate --registry ecr
   run --separate-stderr "$BERTH_BIN" doctor --env-file "$OUT"
   [[ $output == *"${KEY}_SHOP"* ]]
