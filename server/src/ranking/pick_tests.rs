@@ -157,6 +157,24 @@ fn a_release_candidate_graduates_and_keeps_to_its_track() {
     let result = pick("2.0.0-rc1", &tags(&["2.0.0-rc2", "2.0.1-beta1"]), &policy);
     assert_eq!(result.chosen.as_deref(), Some("2.0.0-rc2"));
     assert!(dropped_because(&result, "2.0.1-beta1", "pre-release"));
+    let dev = pick("1.2.0-dev", &tags(&["1.3.0-dev", "1.5.0"]), &policy);
+    assert_eq!(
+        dev.chosen.as_deref(),
+        Some("1.3.0-dev"),
+        "a dev build service stays on dev builds"
+    );
+    assert!(dropped_because(&dev, "1.5.0", "keeps to its track"));
+    let anything = Policy::from_options(&PolicyOptions {
+        pre_release: true,
+        ..Default::default()
+    })
+    .unwrap_or_default();
+    assert_eq!(
+        pick("1.2.0-dev", &tags(&["1.3.0-dev", "1.5.0"]), &anything)
+            .chosen
+            .as_deref(),
+        Some("1.5.0")
+    );
 }
 
 #[test]

@@ -232,6 +232,15 @@ impl Policy {
         self.pinned.as_deref()
     }
 
+    /// The text the strategy reads from a tag: what `extract` takes from it, or the tag itself
+    /// when there is no extract template. `None` when the extract pattern does not match.
+    pub fn key_text(&self, tag: &str) -> Option<String> {
+        match &self.extract {
+            Some(extract) => extract.apply(tag),
+            None => Some(tag.to_owned()),
+        }
+    }
+
     /// Why the filters drop this tag, or `None` when it passes them. The pin is checked by
     /// the caller: a rollback asks what ranks above the tag it pins.
     pub fn filter_reason(&self, tag: &str) -> Option<String> {

@@ -64,12 +64,9 @@ pub(super) fn standing(
     tag: &str,
     pushed_at: Option<DateTime<Utc>>,
 ) -> Result<Standing, Unreadable> {
-    let text = match &policy.extract {
-        Some(extract) => extract
-            .apply(tag)
-            .ok_or_else(|| Unreadable::Skip("the extract pattern does not match".to_owned()))?,
-        None => tag.to_owned(),
-    };
+    let text = policy
+        .key_text(tag)
+        .ok_or_else(|| Unreadable::Skip("the extract pattern does not match".to_owned()))?;
     let classified = classify(&text);
     let key = match policy.strategy {
         Strategy::Tier => SortKey::Tiered {
@@ -101,6 +98,10 @@ pub(super) fn standing(
         classified,
         key,
     })
+}
+
+fn same_release(a: &Version, b: &Version) -> bool {
+    (a.major(), a.minor(), a.patch()) == (b.major(), b.minor(), b.patch())
 }
 
 fn version_of(standing: &Standing) -> Option<&Version> {
@@ -173,6 +174,17 @@ pub(super) fn admission_problem(
                 .to_owned(),
         );
     }
+    if let Some(current) = current_version.filter(|c| c.is_pre_release() && !policy.pre_release) {
+        if !version.is_pre_release() && !same_release(version, current) {
+            return Some(format!(
+                "a release of another version; a pre-release current tag keeps to its track until \
+                 {}.{}.{} itself is released (--pre-release lifts this)",
+                current.major(),
+                current.minor(),
+                current.patch()
+            ));
+        }
+    }
     let current_version = current_version?;
     let in_scope = match policy.scope {
         Scope::Any | Scope::Major => true,
@@ -190,8 +202,9 @@ pub(super) fn admission_problem(
 }
 
 /// A pre-release is admitted when asked for, when the current tag is a pre-release on the
-/// same track (`rc` → `rc`), or when the constraint names it. A pre-release current tag may
-/// always move to a release: that is how a release candidate graduates.
+/// same track (`rc` → `rc`), or when the constraint names it. A pre-release current tag
+/// otherwise keeps to its track (a `-dev` service stays on dev builds, as Keel's
+/// matchPreRelease does) and graduates to its own version's release (`2.0.0-rc1` → `2.0.0`).
 fn pre_release_admitted(policy: &Policy, version: &Version, current: Option<&Version>) -> bool {
     policy.pre_release
         || current.is_some_and(|c| {
