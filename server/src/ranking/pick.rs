@@ -150,23 +150,29 @@ pub fn compare_tags(a: &str, b: &str, policy: &Policy) -> Option<Ordering> {
     key_order(policy, &a, &b)
 }
 
-fn explain(
-    tag: &str,
-    pushed_at: Option<DateTime<Utc>>,
-    standing: Option<&Standing>,
-    verdict: Verdict,
-) -> CandidateExplanation {
-    let classified = match standing {
-        Some(s) => s.classified.clone(),
-        None => classify(tag),
-    };
+/// The explanation of a candidate the strategy read.
+fn explain_read(standing: &Standing, verdict: Verdict) -> CandidateExplanation {
     CandidateExplanation {
-        tag: tag.to_owned(),
+        tag: standing.tag.clone(),
+        tier: standing.classified.tier,
+        tier_name: standing.classified.tier_name,
+        lane: standing.classified.lane.clone(),
+        key: Some(standing.describe_key()),
+        pushed_at: standing.pushed_at,
+        verdict,
+    }
+}
+
+/// The explanation of a candidate dropped before the strategy read it.
+fn explain_unread(candidate: &Candidate, verdict: Verdict) -> CandidateExplanation {
+    let classified = classify(&candidate.tag);
+    CandidateExplanation {
+        tag: candidate.tag.clone(),
         tier: classified.tier,
         tier_name: classified.tier_name,
         lane: classified.lane,
-        key: standing.map(|s| s.key.to_string()),
-        pushed_at,
+        key: None,
+        pushed_at: candidate.pushed_at,
         verdict,
     }
 }
@@ -186,14 +192,7 @@ fn evaluate(
     let mut admitted: Vec<Standing> = Vec::new();
     let mut others: Vec<CandidateExplanation> = Vec::new();
     for candidate in candidates {
-        let drop = |reason: String| {
-            explain(
-                &candidate.tag,
-                candidate.pushed_at,
-                None,
-                Verdict::Dropped { reason },
-            )
-        };
+        let drop = |reason: String| explain_unread(candidate, Verdict::Dropped { reason });
         if let Some(pin) = pin {
             others.push(drop(format!("the service is pinned to {pin}")));
             continue;
@@ -203,12 +202,10 @@ fn evaluate(
             continue;
         }
         if Some(candidate.tag.as_str()) == current {
-            others.push(explain(
-                &candidate.tag,
-                candidate.pushed_at,
-                current_standing.as_ref(),
-                Verdict::Current,
-            ));
+            others.push(match &current_standing {
+                Some(s) => explain_read(s, Verdict::Current),
+                None => explain_unread(candidate, Verdict::Current),
+            });
             continue;
         }
         match standing(policy, &candidate.tag, candidate.pushed_at) {
@@ -221,18 +218,15 @@ fn evaluate(
                 others.push(drop(unreadable.reason().to_owned()));
             }
             Ok(s) => match admission_problem(policy, &s, current_standing.as_ref()) {
-                Some(reason) => others.push(explain(
-                    &candidate.tag,
-                    candidate.pushed_at,
-                    Some(&s),
-                    Verdict::Dropped { reason },
-                )),
+                Some(reason) => others.push(explain_read(&s, Verdict::Dropped { reason })),
                 None => admitted.push(s),
             },
         }
     }
 
-    admitted.sort_by(|a, b| compare(policy, a, b).0);
+    // Sort references: a standing is large, and moving them dominated the sort.
+    let mut ranked: Vec<&Standing> = admitted.iter().collect();
+    ranked.sort_by(|a, b| compare(policy, a, b).0);
     let newer = |s: &Standing| {
         current_standing
             .as_ref()
@@ -240,25 +234,22 @@ fn evaluate(
     };
     let chosen = match refusal {
         Some(_) => None,
-        None => admitted
+        None => ranked
             .iter()
             .rev()
             .find(|s| newer(s))
             .map(|s| s.tag.clone()),
     };
-    let mut explanation: Vec<CandidateExplanation> = admitted
-        .iter()
-        .rev()
-        .map(|s| {
-            let verdict = match &chosen {
-                _ if refusal.is_some() => Verdict::Withheld,
-                Some(tag) if *tag == s.tag => Verdict::Chosen,
-                Some(tag) if newer(s) => Verdict::Beaten { by: tag.clone() },
-                _ => Verdict::NotNewer,
-            };
-            explain(&s.tag, s.pushed_at, Some(s), verdict)
-        })
-        .collect();
+    let mut explanation: Vec<CandidateExplanation> = Vec::with_capacity(candidates.len());
+    explanation.extend(ranked.iter().rev().map(|s| {
+        let verdict = match &chosen {
+            _ if refusal.is_some() => Verdict::Withheld,
+            Some(tag) if *tag == s.tag => Verdict::Chosen,
+            Some(tag) if newer(s) => Verdict::Beaten { by: tag.clone() },
+            _ => Verdict::NotNewer,
+        };
+        explain_read(s, verdict)
+    }));
     explanation.extend(others);
 
     let follow_digest = follows_digest(policy, current_standing.as_ref())
@@ -288,6 +279,6 @@ fn describe_current(tag: &str, standing: Option<&Standing>) -> CurrentExplanatio
         tier: classified.tier,
         tier_name: classified.tier_name,
         lane: classified.lane,
-        key: standing.map(|s| s.key.to_string()),
+        key: standing.map(|s| s.describe_key()),
     }
 }

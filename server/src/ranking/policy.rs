@@ -2,6 +2,7 @@
 //! and the strategy that orders what passes them. Built once from configuration text, so a
 //! bad pattern or constraint is reported when the configuration is read, not mid-check.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
@@ -234,10 +235,10 @@ impl Policy {
 
     /// The text the strategy reads from a tag: what `extract` takes from it, or the tag itself
     /// when there is no extract template. `None` when the extract pattern does not match.
-    pub fn key_text(&self, tag: &str) -> Option<String> {
+    pub fn key_text<'a>(&self, tag: &'a str) -> Option<Cow<'a, str>> {
         match &self.extract {
-            Some(extract) => extract.apply(tag),
-            None => Some(tag.to_owned()),
+            Some(extract) => extract.apply(tag).map(Cow::Owned),
+            None => Some(Cow::Borrowed(tag)),
         }
     }
 

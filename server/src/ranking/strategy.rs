@@ -2,34 +2,22 @@
 //! relative to the current tag, and the order itself.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 
 use super::policy::{LaneMode, Order, Policy, Scope, Strategy};
-use super::tier::{Classified, Key, Tier, classify};
+use super::tier::{Classified, Key, classify};
 use super::version::{Version, parse_semver_tag};
 
 /// What a strategy orders a tag by.
 #[derive(Clone, Debug)]
 pub(super) enum SortKey {
-    Tiered { tier: Tier, key: Key },
+    /// The classifier's tier and key, read from `Standing::classified`.
+    Tiered,
     Version(Version),
     Text(String),
     Number(f64),
     PushTime,
-}
-
-impl fmt::Display for SortKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SortKey::Tiered { key, .. } => write!(f, "{key}"),
-            SortKey::Version(version) => write!(f, "version {version}"),
-            SortKey::Text(text) => write!(f, "text {text:?}"),
-            SortKey::Number(n) => write!(f, "number {n}"),
-            SortKey::PushTime => f.write_str("push time"),
-        }
-    }
 }
 
 /// A tag as the strategy sees it.
@@ -40,6 +28,19 @@ pub(super) struct Standing {
     /// The classification of the text the key was read from (the extracted text, if any).
     pub classified: Classified,
     pub key: SortKey,
+}
+
+impl Standing {
+    /// What the strategy orders this tag by, in words.
+    pub fn describe_key(&self) -> String {
+        match &self.key {
+            SortKey::Tiered => self.classified.key.to_string(),
+            SortKey::Version(version) => format!("version {version}"),
+            SortKey::Text(text) => format!("text {text:?}"),
+            SortKey::Number(n) => format!("number {n}"),
+            SortKey::PushTime => "push time".to_owned(),
+        }
+    }
 }
 
 /// Why a tag has no key under this strategy.
@@ -69,15 +70,12 @@ pub(super) fn standing(
         .ok_or_else(|| Unreadable::Skip("the extract pattern does not match".to_owned()))?;
     let classified = classify(&text);
     let key = match policy.strategy {
-        Strategy::Tier => SortKey::Tiered {
-            tier: classified.tier,
-            key: classified.key.clone(),
-        },
+        Strategy::Tier => SortKey::Tiered,
         Strategy::Semver => SortKey::Version(
             parse_semver_tag(&text)
                 .ok_or_else(|| Unreadable::Skip(format!("{text:?} is not a semantic version")))?,
         ),
-        Strategy::Alphabetical => SortKey::Text(text),
+        Strategy::Alphabetical => SortKey::Text(text.into_owned()),
         Strategy::Numerical => match text.parse::<f64>() {
             Ok(n) if n.is_finite() => SortKey::Number(n),
             _ => return Err(Unreadable::NotANumber(format!("{text:?} is not a number"))),
@@ -106,7 +104,7 @@ fn same_release(a: &Version, b: &Version) -> bool {
 
 fn version_of(standing: &Standing) -> Option<&Version> {
     match &standing.key {
-        SortKey::Tiered { key, .. } => key.version(),
+        SortKey::Tiered => standing.classified.key.version(),
         SortKey::Version(version) => Some(version),
         _ => None,
     }
@@ -230,62 +228,53 @@ pub(super) enum Decider {
 
 /// The strategy's total order (ascending: the best candidate sorts last).
 pub(super) fn compare(policy: &Policy, a: &Standing, b: &Standing) -> (Ordering, Decider) {
-    let directed = |ordering: Ordering| match policy.order {
-        Order::Asc => ordering,
-        Order::Desc => ordering.reverse(),
-    };
+    let key = || directed(policy, primary(a, b));
+    let pushed = || (a.pushed_at.cmp(&b.pushed_at), pushed_decider(a, b));
     let tier_first = policy.strategy == Strategy::Tier && policy.lane == LaneMode::Any;
-    let steps: [(Ordering, Decider); 4] = [
-        (
-            if tier_first {
-                a.classified.tier.cmp(&b.classified.tier)
-            } else {
-                Ordering::Equal
-            },
-            Decider::Key,
-        ),
-        (
-            if tier_first {
-                a.pushed_at.cmp(&b.pushed_at)
-            } else {
-                directed(primary(&a.key, &b.key))
-            },
-            if tier_first {
-                pushed(a, b)
-            } else {
-                Decider::Key
-            },
-        ),
-        (
-            if tier_first {
-                directed(primary(&a.key, &b.key))
-            } else {
-                a.pushed_at.cmp(&b.pushed_at)
-            },
-            if tier_first {
-                Decider::Key
-            } else {
-                pushed(a, b)
-            },
-        ),
-        (a.tag.cmp(&b.tag), Decider::Name),
-    ];
-    steps
-        .into_iter()
-        .find(|(ordering, _)| ordering.is_ne())
-        .unwrap_or((Ordering::Equal, Decider::Name))
+    if tier_first {
+        let tier = a.classified.tier.cmp(&b.classified.tier);
+        if tier.is_ne() {
+            return (tier, Decider::Key);
+        }
+        let (by_push, decider) = pushed();
+        if by_push.is_ne() {
+            return (by_push, decider);
+        }
+        let by_key = key();
+        if by_key.is_ne() {
+            return (by_key, Decider::Key);
+        }
+    } else {
+        let by_key = key();
+        if by_key.is_ne() {
+            return (by_key, Decider::Key);
+        }
+        let (by_push, decider) = pushed();
+        if by_push.is_ne() {
+            return (by_push, decider);
+        }
+    }
+    (a.tag.cmp(&b.tag), Decider::Name)
 }
 
-fn pushed(a: &Standing, b: &Standing) -> Decider {
+fn directed(policy: &Policy, ordering: Ordering) -> Ordering {
+    match policy.order {
+        Order::Asc => ordering,
+        Order::Desc => ordering.reverse(),
+    }
+}
+
+fn pushed_decider(a: &Standing, b: &Standing) -> Decider {
     Decider::Pushed {
         both_known: a.pushed_at.is_some() && b.pushed_at.is_some(),
     }
 }
 
-fn primary(a: &SortKey, b: &SortKey) -> Ordering {
-    match (a, b) {
-        (SortKey::Tiered { tier: ta, key: ka }, SortKey::Tiered { tier: tb, key: kb }) => {
-            ta.cmp(tb).then_with(|| ka.compare(kb))
+fn primary(a: &Standing, b: &Standing) -> Ordering {
+    match (&a.key, &b.key) {
+        (SortKey::Tiered, SortKey::Tiered) => {
+            let (ca, cb) = (&a.classified, &b.classified);
+            ca.tier.cmp(&cb.tier).then_with(|| ca.key.compare(&cb.key))
         }
         (SortKey::Version(a), SortKey::Version(b)) => a.precedence(b),
         (SortKey::Text(a), SortKey::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
@@ -318,9 +307,5 @@ pub(super) fn key_order(policy: &Policy, a: &Standing, b: &Standing) -> Option<O
     if matches!(a.key, SortKey::PushTime) {
         return a.pushed_at.zip(b.pushed_at).map(|(x, y)| x.cmp(&y));
     }
-    let ordering = primary(&a.key, &b.key);
-    Some(match policy.order {
-        Order::Asc => ordering,
-        Order::Desc => ordering.reverse(),
-    })
+    Some(directed(policy, primary(a, b)))
 }

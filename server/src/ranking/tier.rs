@@ -155,7 +155,11 @@ impl fmt::Display for Key {
                 variant_numbers,
             } => write!(f, "version {version}, variant {variant_numbers:?}"),
             Key::Time(seconds) => match chrono::DateTime::from_timestamp(*seconds, 0) {
-                Some(time) => write!(f, "time {}", time.format("%Y-%m-%dT%H:%M:%SZ")),
+                Some(time) => write!(
+                    f,
+                    "time {}",
+                    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
                 None => write!(f, "time {seconds}s"),
             },
             Key::Build(n) => write!(f, "build {n}"),
@@ -231,6 +235,15 @@ fn seconds(year: &str, month: &str, day: &str, hms: Option<[&str; 3]>) -> Option
 /// Tier 14 (`2026-01-21-12-30-00`, `20260121T123000`, `2021-01-08T21-18-21Z`) and tier 8
 /// (`2026.01.21`, `2026-01-21`, `20260121`).
 fn time_shaped(tag: &str) -> Option<Reading> {
+    // Every accepted shape is 8 to 20 characters and opens with a four-digit year; most
+    // tags fail this cheap test and skip the splitting below.
+    let opens_with_year = tag
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|y| y.iter().all(u8::is_ascii_digit));
+    if !(8..=20).contains(&tag.len()) || !opens_with_year {
+        return None;
+    }
     let body = tag.strip_suffix(['Z', 'z']).unwrap_or(tag);
     let runs: Vec<&str> = body.split(['-', '.', '_', 'T', 't']).collect();
     if runs

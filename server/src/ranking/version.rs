@@ -86,11 +86,15 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.parts.iter().map(u64::to_string).collect();
-        f.write_str(&parts.join("."))?;
-        if !self.pre.is_empty() {
-            let pre: Vec<String> = self.pre.iter().map(Ident::to_string).collect();
-            write!(f, "-{}", pre.join("."))?;
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(f, "{part}")?;
+        }
+        for (i, ident) in self.pre.iter().enumerate() {
+            f.write_str(if i == 0 { "-" } else { "." })?;
+            write!(f, "{ident}")?;
         }
         if let Some(build) = &self.build {
             write!(f, "+{build}")?;

@@ -115,7 +115,7 @@ fn filter_items(case: &Value) -> Outcome {
     let mut items: Vec<String> = strings(&case["inputs"]["tags"])
         .iter()
         .filter(|tag| p.filter_reason(tag).is_none())
-        .filter_map(|tag| p.key_text(tag))
+        .filter_map(|tag| p.key_text(tag).map(|text| text.into_owned()))
         .collect();
     // Flux's Items() are the keys of an extracted → original map: each value once.
     items.sort();
