@@ -253,7 +253,7 @@ fn evaluate(
     explanation.extend(others);
 
     let follow_digest = follows_digest(policy, current_standing.as_ref())
-        .then(|| current)
+        .then_some(current)
         .flatten()
         .map(|tag| FollowDigest {
             tag: tag.to_owned(),

@@ -150,8 +150,9 @@ pub struct PolicyOptions {
     pub order: Order,
 }
 
-/// A validated policy, ready to rank candidates.
-#[derive(Clone, Debug)]
+/// A validated policy, ready to rank candidates. The default is Berth's default strategy
+/// with no filters.
+#[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub(super) allow: Vec<TagPattern>,
     pub(super) ignore: Vec<TagPattern>,
@@ -164,24 +165,6 @@ pub struct Policy {
     pub(super) pre_release: bool,
     pub(super) extract: Option<Extract>,
     pub(super) order: Order,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            allow: Vec::new(),
-            ignore: Vec::new(),
-            ignored_tags: HashSet::new(),
-            pinned: None,
-            strategy: Strategy::default(),
-            constraint: None,
-            scope: Scope::default(),
-            lane: LaneMode::default(),
-            pre_release: false,
-            extract: None,
-            order: Order::default(),
-        }
-    }
 }
 
 impl Policy {

@@ -128,25 +128,26 @@ pub(super) fn admission_problem(
     candidate: &Standing,
     current: Option<&Standing>,
 ) -> Option<String> {
-    if policy.strategy == Strategy::Tier && policy.lane == LaneMode::Same {
-        if let Some(current) = current {
-            if current.classified.tier.is_floating() {
-                return Some(format!(
-                    "the current tag is floating (tier {}); Berth follows its digest instead of switching tags",
-                    current.classified.tier.number()
-                ));
-            }
-            if candidate.classified.lane != current.classified.lane
-                || candidate.classified.tier != current.classified.tier
-            {
-                return Some(format!(
-                    "lane {:?} (tier {}) is not the current tag's lane {:?} (tier {})",
-                    candidate.classified.lane,
-                    candidate.classified.tier.number(),
-                    current.classified.lane,
-                    current.classified.tier.number()
-                ));
-            }
+    if policy.strategy == Strategy::Tier
+        && policy.lane == LaneMode::Same
+        && let Some(current) = current
+    {
+        if current.classified.tier.is_floating() {
+            return Some(format!(
+                "the current tag is floating (tier {}); Berth follows its digest instead of switching tags",
+                current.classified.tier.number()
+            ));
+        }
+        if candidate.classified.lane != current.classified.lane
+            || candidate.classified.tier != current.classified.tier
+        {
+            return Some(format!(
+                "lane {:?} (tier {}) is not the current tag's lane {:?} (tier {})",
+                candidate.classified.lane,
+                candidate.classified.tier.number(),
+                current.classified.lane,
+                current.classified.tier.number()
+            ));
         }
     }
     if !matches!(policy.strategy, Strategy::Tier | Strategy::Semver) {
@@ -161,10 +162,10 @@ pub(super) fn admission_problem(
             )
         });
     };
-    if let Some(constraint) = &policy.constraint {
-        if !constraint.matches(version) {
-            return Some(format!("outside constraint {:?}", constraint.source()));
-        }
+    if let Some(constraint) = &policy.constraint
+        && !constraint.matches(version)
+    {
+        return Some(format!("outside constraint {:?}", constraint.source()));
     }
     if version.is_pre_release() && !pre_release_admitted(policy, version, current_version) {
         return Some(
@@ -172,16 +173,17 @@ pub(super) fn admission_problem(
                 .to_owned(),
         );
     }
-    if let Some(current) = current_version.filter(|c| c.is_pre_release() && !policy.pre_release) {
-        if !version.is_pre_release() && !same_release(version, current) {
-            return Some(format!(
-                "a release of another version; a pre-release current tag keeps to its track until \
-                 {}.{}.{} itself is released (--pre-release lifts this)",
-                current.major(),
-                current.minor(),
-                current.patch()
-            ));
-        }
+    if let Some(current) = current_version.filter(|c| c.is_pre_release() && !policy.pre_release)
+        && !version.is_pre_release()
+        && !same_release(version, current)
+    {
+        return Some(format!(
+            "a release of another version; a pre-release current tag keeps to its track until \
+             {}.{}.{} itself is released (--pre-release lifts this)",
+            current.major(),
+            current.minor(),
+            current.patch()
+        ));
     }
     let current_version = current_version?;
     let in_scope = match policy.scope {

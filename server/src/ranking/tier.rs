@@ -344,16 +344,17 @@ fn version_shaped(tag: &str) -> Option<Reading> {
         };
         return Some(version_reading(tier, lane, parts, Vec::new(), Vec::new()));
     };
-    if parts.len() == 3 && is_pre_release_word(suffix) {
-        if let Some(pre) = parse_pre_release(suffix) {
-            return Some(version_reading(
-                Tier::FullSemver,
-                "semver",
-                parts,
-                pre,
-                Vec::new(),
-            ));
-        }
+    if parts.len() == 3
+        && is_pre_release_word(suffix)
+        && let Some(pre) = parse_pre_release(suffix)
+    {
+        return Some(version_reading(
+            Tier::FullSemver,
+            "semver",
+            parts,
+            pre,
+            Vec::new(),
+        ));
     }
     variant(&shape, parts, suffix)
 }

@@ -9,7 +9,7 @@ mod keel;
 mod original;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use berth::ranking::{Candidate, Policy, PolicyOptions};
 use serde_json::Value;
@@ -87,7 +87,7 @@ fn conformance_dir() -> Option<PathBuf> {
     None
 }
 
-fn load(dir: &PathBuf, file: &str) -> Value {
+fn load(dir: &Path, file: &str) -> Value {
     let path = dir.join(file);
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
