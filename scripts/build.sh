@@ -22,9 +22,13 @@ else
   wasm_profile=debug server_flags=()
 fi
 
+# The WASM gets a target folder of its own: its dependency graph shares nothing with the
+# server's, and a separate folder lets it build while the server's folder is locked.
+wasm_target_dir="$target_dir/wasm"
 echo "build: WASM (frontend, profile $wasm_profile)"
-cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$( [[ $wasm_profile == debug ]] && echo dev || echo "$wasm_profile")"
-wasm="$target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
+cargo build -p frontend --lib --target wasm32-unknown-unknown --target-dir "$wasm_target_dir" \
+  --profile "$( [[ $wasm_profile == debug ]] && echo dev || echo "$wasm_profile")"
+wasm="$wasm_target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
 
 echo "build: wasm-bindgen -> $site/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "$wasm"

@@ -47,8 +47,8 @@ fi
 
 # --- Debian packages: the real components the tests use (DESIGN.md) -----------------------
 # docker-registry: CNCF distribution; skopeo: pushes OCI layouts; busybox-static: the
-# image contents; chromium + chromium-driver: browser tests; bats + shellcheck: script tests.
-apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli)
+# image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests.
+apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

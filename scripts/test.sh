@@ -14,8 +14,12 @@ cargo fmt --all -- --check
 step "clippy (per package: a workspace-wide build would unify ssr and hydrate in app)"
 cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
-cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+cargo clippy -p frontend --target wasm32-unknown-unknown --target-dir "$target_dir/wasm" -- -D warnings
 cargo clippy -p testkit -p end2end --all-targets -- -D warnings
+
+step "shell scripts (shellcheck, bats)"
+scripts/tests/run.sh
 
 step "build (WASM, site, berth binary)"
 scripts/build.sh

@@ -55,7 +55,9 @@ impl BerthServer {
         );
         let folder = tempfile::tempdir().expect("a temporary folder for berth");
         let env_file = folder.path().join(".updater.env");
-        std::fs::write(&env_file, "# written by the end2end tests\nCHECK_INTERVAL=1h\n")
+        std::fs::write(&env_file, "# written by the end2end tests\nCHECK_INTERVAL=1h\n\
+             # other tests' compose projects run on this engine too: manage only what is named here\n\
+             DISCOVER_FROM_LABELS=false\n")
             .expect("writing the env file");
         let port = testkit::free_port();
         let mut child = Command::new(&binary)

@@ -27,6 +27,8 @@ async fn first_page_is_server_rendered_then_hydrated() -> anyhow::Result<()> {
     }
 
     let driver = Chromedriver::start();
+    // Both rustls providers are linked (through fantoccini and reqwest): choose one.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let client = ClientBuilder::rustls()?
         .capabilities(Chromedriver::capabilities())
         .connect(&driver.url())
