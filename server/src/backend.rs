@@ -36,9 +36,14 @@ impl Backend for EngineBackend {
     }
 
     async fn check_now(&self) -> Result<CheckReport, AppError> {
-        self.engine
-            .check_all()
+        let report = self
+            .engine
+            .check_all(false)
             .await
-            .map_err(|error| to_app_error(&error))
+            .map_err(|error| to_app_error(&error))?;
+        Ok(CheckReport {
+            checked_at: report.checked_at,
+            services_checked: report.services.len(),
+        })
     }
 }

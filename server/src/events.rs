@@ -1,6 +1,7 @@
 //! The in-process event bus. Everything that happens in the engine is published here once;
 //! the SSE stream, and later notifications and metrics, subscribe to it.
 
+use app::model::SyncState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -16,6 +17,22 @@ pub enum Event {
         at: DateTime<Utc>,
         services_checked: usize,
     },
+    /// A service changed state (a badge on the dashboard).
+    ServiceState {
+        service_id: i64,
+        project: String,
+        service: String,
+        state: SyncState,
+        detail: Option<String>,
+    },
+    /// A deploy or rollback ended.
+    DeployFinished {
+        service_id: i64,
+        revision_id: i64,
+        tag: String,
+        verdict: String,
+        reason: Option<String>,
+    },
 }
 
 impl Event {
@@ -23,6 +40,8 @@ impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::CheckFinished { .. } => "check_finished",
+            Event::ServiceState { .. } => "service_state",
+            Event::DeployFinished { .. } => "deploy_finished",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deploy;
 pub mod discovery;
 pub mod engine;
 pub mod events;

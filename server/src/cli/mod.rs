@@ -6,9 +6,20 @@ mod serve;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::deploy::compose::ComposeCli;
+use crate::deploy::health::HealthPolicy;
+use crate::discovery::docker::EngineDocker;
+use crate::engine::{Adapters, Engine};
+use crate::events::EventBus;
+use crate::registry::Registries;
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about = "GitOps deployment agent for Docker Compose hosts")]
@@ -32,7 +43,34 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         let config = Config::load(self.env_file.as_deref())?;
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::run(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Serve => serve::run(config, self.env_file).await.map(|()| ExitCode::SUCCESS),
         }
     }
+}
+
+/// The engine with the real adapters, as every command that checks or deploys needs it.
+pub async fn engine(config: &Config, env_file: Option<PathBuf>, store: Store, events: EventBus) -> anyhow::Result<Engine> {
+    let docker = EngineDocker::connect().await.context("connecting to the Docker engine")?;
+    let compose = ComposeCli::detect().await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "deploys will fail until the compose CLI is installed");
+        ComposeCli::v2()
+    });
+    let registry = Registries::from_config(config).context("configuring the registries")?;
+    let health = HealthPolicy {
+        timeout: config.engine.health_timeout,
+        stable: config.engine.health_stable,
+        ..HealthPolicy::default()
+    };
+    Ok(Engine::new(
+        store,
+        events,
+        Arc::new(SystemClock),
+        env_file,
+        Adapters {
+            docker: Arc::new(docker),
+            compose: Arc::new(compose),
+            registry: Arc::new(registry),
+        },
+        health,
+    ))
 }

@@ -6,20 +6,20 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use std::path::PathBuf;
+
 use crate::backend::EngineBackend;
-use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::engine::Engine;
 use crate::events::EventBus;
 use crate::store::Store;
 use crate::web::{self, AppState};
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()> {
     let store = Store::open(&config.server.database_url)
         .await
         .context("start-up stopped")?;
     let events = EventBus::default();
-    let engine = Arc::new(Engine::new(store.clone(), events.clone(), Arc::new(SystemClock)));
+    let engine = Arc::new(super::engine(&config, env_file, store.clone(), events.clone()).await?);
     let shutdown = CancellationToken::new();
 
     let listener = web::bind(config.server.listen_addr).await?;

@@ -52,6 +52,28 @@ pub struct ServerConfig {
 pub struct EngineConfig {
     /// `CHECK_INTERVAL`, default 5 minutes.
     pub check_interval: Duration,
+    /// `UPDATE_MODE`: deploy what a check finds (`auto`, the default) or only report it.
+    pub update_mode: UpdateMode,
+    /// `HEALTH_TIMEOUT`, default 60 s: how long a new container may take to become healthy.
+    pub health_timeout: Duration,
+    /// `HEALTH_STABLE`, default 10 s: how long it must then stay up without a restart.
+    pub health_stable: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    Auto,
+    Notify,
+}
+
+impl UpdateMode {
+    pub fn parse(text: &str) -> Result<UpdateMode, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(UpdateMode::Auto),
+            "notify" => Ok(UpdateMode::Notify),
+            _ => Err("expected auto or notify".to_owned()),
+        }
+    }
 }
 
 impl Config {
@@ -91,9 +113,10 @@ impl Config {
                 .unwrap_or_else(default_site_root),
         };
         let engine = EngineConfig {
-            check_interval: parse_key(&values, "CHECK_INTERVAL", "300", |text| {
-                duration::parse(text).map_err(|error| error.to_string())
-            })?,
+            check_interval: parse_key(&values, "CHECK_INTERVAL", "300", parse_duration)?,
+            update_mode: parse_key(&values, "UPDATE_MODE", "auto", UpdateMode::parse)?,
+            health_timeout: parse_key(&values, "HEALTH_TIMEOUT", "60", parse_duration)?,
+            health_stable: parse_key(&values, "HEALTH_STABLE", "10", parse_duration)?,
         };
         Ok(Config {
             env_file,
@@ -107,6 +130,24 @@ impl Config {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
+
+    /// Every key that starts with `prefix`, with the rest of the key and its value
+    /// (`COMPOSE_FILE_PATH_SHOP=…` under `COMPOSE_FILE_PATH_` gives `("SHOP", "…")`).
+    pub fn with_prefix<'c>(&'c self, prefix: &'c str) -> impl Iterator<Item = (&'c str, &'c str)> + 'c {
+        self.values
+            .range(prefix.to_owned()..)
+            .take_while(move |(key, _)| key.starts_with(prefix))
+            .map(move |(key, value)| (&key[prefix.len()..], value.as_str()))
+    }
+
+    /// Every key, for `berth doctor`'s spelling check.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    duration::parse(text).map_err(|error| error.to_string())
 }
 
 fn parse_key<T>(

@@ -1,6 +1,8 @@
 //! The SQLite store (sqlx): opened with WAL and foreign keys on, migrated at start.
 //! A failed migration stops start-up with the reason.
 
+mod ignored;
+mod revisions;
 mod services;
 
 use std::str::FromStr;
@@ -8,7 +10,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub use services::NewService;
+pub use revisions::{NewRevision, Revision, Verdict};
+pub use services::{NewService, ServiceRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,17 +1,44 @@
-//! The `services` table.
+//! The `services` table: what discovery found, and where each service stands.
+
+use std::path::PathBuf;
 
 use app::model::{ServiceSummary, SyncState};
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, query_error};
 
-/// A service as discovery reports it, before Berth has checked it.
-#[derive(Debug, Clone)]
+/// A service as discovery reports it. Upserting one never touches its state, pin or
+/// exclusion: those belong to the engine and to people.
+#[derive(Debug, Clone, Default)]
 pub struct NewService {
     pub project: String,
     pub name: String,
     pub image: String,
     pub current_tag: Option<String>,
+    pub source: String,
+    pub compose_files: Vec<PathBuf>,
+    pub project_dir: Option<PathBuf>,
+    pub unmanageable: Option<String>,
+    pub container_id: Option<String>,
+    pub container_status: Option<String>,
+}
+
+/// Everything the engine keeps about a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRecord {
+    pub id: i64,
+    pub project: String,
+    pub name: String,
+    pub image: String,
+    pub current_tag: Option<String>,
+    pub current_digest: Option<String>,
+    pub best_candidate: Option<String>,
+    pub state: SyncState,
+    pub pinned_tag: Option<String>,
+    pub excluded: bool,
+    pub unmanageable: Option<String>,
+    pub detail: Option<String>,
+    pub last_checked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -21,59 +48,169 @@ struct ServiceRow {
     name: String,
     image: String,
     current_tag: Option<String>,
+    current_digest: Option<String>,
     best_candidate: Option<String>,
     state: String,
+    pinned_tag: Option<String>,
+    excluded: bool,
+    unmanageable: Option<String>,
+    detail: Option<String>,
     last_checked_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<ServiceRow> for ServiceSummary {
+const COLUMNS: &str = "id, project, name, image, current_tag, current_digest, best_candidate, state, \
+     pinned_tag, excluded, unmanageable, detail, last_checked_at";
+
+impl TryFrom<ServiceRow> for ServiceRecord {
     type Error = StoreError;
 
     fn try_from(row: ServiceRow) -> Result<Self, StoreError> {
         let state = SyncState::parse(&row.state).ok_or_else(|| {
             StoreError::Corrupt(format!("service {} has unknown state {:?}", row.id, row.state))
         })?;
-        Ok(ServiceSummary {
+        Ok(ServiceRecord {
             id: row.id,
             project: row.project,
             name: row.name,
             image: row.image,
             current_tag: row.current_tag,
+            current_digest: row.current_digest,
             best_candidate: row.best_candidate,
             state,
+            pinned_tag: row.pinned_tag,
+            excluded: row.excluded,
+            unmanageable: row.unmanageable,
+            detail: row.detail,
             last_checked_at: row.last_checked_at,
         })
+    }
+}
+
+impl From<ServiceRecord> for ServiceSummary {
+    fn from(record: ServiceRecord) -> Self {
+        ServiceSummary {
+            id: record.id,
+            project: record.project,
+            name: record.name,
+            image: record.image,
+            current_tag: record.current_tag,
+            best_candidate: record.best_candidate,
+            state: record.state,
+            last_checked_at: record.last_checked_at,
+        }
     }
 }
 
 impl Store {
     /// Every service, ordered by project then name.
     pub async fn list_services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
-        let rows: Vec<ServiceRow> = sqlx::query_as(
-            "SELECT id, project, name, image, current_tag, best_candidate, state, last_checked_at
-             FROM services ORDER BY project, name",
-        )
+        Ok(self
+            .service_records()
+            .await?
+            .into_iter()
+            .map(ServiceSummary::from)
+            .collect())
+    }
+
+    pub async fn service_records(&self) -> Result<Vec<ServiceRecord>, StoreError> {
+        let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM services ORDER BY project, name"
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("list services"))?;
-        rows.into_iter().map(ServiceSummary::try_from).collect()
+        rows.into_iter().map(ServiceRecord::try_from).collect()
     }
 
-    /// Insert a service, or refresh its image and tag if it is already known. Returns its id.
+    pub async fn service(&self, id: i64) -> Result<Option<ServiceRecord>, StoreError> {
+        let row: Option<ServiceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("read service"))?;
+        row.map(ServiceRecord::try_from).transpose()
+    }
+
+    /// Insert a service, or refresh what discovery knows about it. Returns its id.
     pub async fn upsert_service(&self, service: &NewService) -> Result<i64, StoreError> {
+        let compose_files = serde_json::to_string(&service.compose_files)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         sqlx::query_scalar(
-            "INSERT INTO services (project, name, image, current_tag) VALUES (?, ?, ?, ?)
+            "INSERT INTO services (project, name, image, current_tag, source, compose_files,
+                 project_dir, unmanageable, container_id, container_status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (project, name) DO UPDATE SET image = excluded.image,
-                 current_tag = excluded.current_tag
+                 current_tag = excluded.current_tag, source = excluded.source,
+                 compose_files = excluded.compose_files, project_dir = excluded.project_dir,
+                 unmanageable = excluded.unmanageable, container_id = excluded.container_id,
+                 container_status = excluded.container_status
              RETURNING id",
         )
         .bind(&service.project)
         .bind(&service.name)
         .bind(&service.image)
         .bind(&service.current_tag)
+        .bind(&service.source)
+        .bind(compose_files)
+        .bind(service.project_dir.as_ref().map(|dir| dir.display().to_string()))
+        .bind(&service.unmanageable)
+        .bind(&service.container_id)
+        .bind(&service.container_status)
         .fetch_one(&self.pool)
         .await
         .map_err(query_error("upsert service"))
+    }
+
+    /// Record the outcome of a check: state, best candidate, explanation and detail.
+    pub async fn record_check(
+        &self,
+        id: i64,
+        state: SyncState,
+        best_candidate: Option<&str>,
+        explanation: Option<&str>,
+        detail: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE services SET state = ?, best_candidate = ?, explanation = ?, detail = ?,
+                 last_checked_at = ? WHERE id = ?",
+        )
+        .bind(state.as_str())
+        .bind(best_candidate)
+        .bind(explanation)
+        .bind(detail)
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record check"))?;
+        Ok(())
+    }
+
+    pub async fn set_state(&self, id: i64, state: SyncState, detail: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE services SET state = ?, detail = ? WHERE id = ?")
+            .bind(state.as_str())
+            .bind(detail)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("set service state"))?;
+        Ok(())
+    }
+
+    /// A deploy verified: the service now runs `tag` at `digest`.
+    pub async fn set_deployed(&self, id: i64, tag: &str, digest: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE services SET current_tag = ?, current_digest = ?, best_candidate = NULL,
+                 state = 'synced', detail = NULL WHERE id = ?",
+        )
+        .bind(tag)
+        .bind(digest)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record deployed tag"))?;
+        Ok(())
     }
 
     /// Record that every service was checked at `at`.
@@ -92,21 +229,26 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn services_round_trip_in_order() {
+    async fn services_round_trip_in_order_and_keep_their_state() {
         let folder = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", folder.path().join("berth.db").display());
         let store = Store::open(&url).await.unwrap();
         assert!(store.list_services().await.unwrap().is_empty());
+        let mut ids = Vec::new();
         for (project, name) in [("shop", "web"), ("blog", "app"), ("shop", "api")] {
-            store
-                .upsert_service(&NewService {
-                    project: project.into(),
-                    name: name.into(),
-                    image: format!("127.0.0.1:5000/{name}"),
-                    current_tag: Some("1.0.0".into()),
-                })
-                .await
-                .unwrap();
+            ids.push(
+                store
+                    .upsert_service(&NewService {
+                        project: project.into(),
+                        name: name.into(),
+                        image: format!("127.0.0.1:5000/{name}"),
+                        current_tag: Some("1.0.0".into()),
+                        source: "config".into(),
+                        ..NewService::default()
+                    })
+                    .await
+                    .unwrap(),
+            );
         }
         let names: Vec<_> = store
             .list_services()
@@ -116,6 +258,21 @@ mod tests {
             .map(|s| format!("{}/{}", s.project, s.name))
             .collect();
         assert_eq!(names, ["blog/app", "shop/api", "shop/web"]);
+
+        // Discovery running again does not reset what the engine recorded.
+        store.set_state(ids[0], SyncState::Failed, Some("pull failed")).await.unwrap();
+        store
+            .upsert_service(&NewService {
+                project: "shop".into(),
+                name: "web".into(),
+                image: "127.0.0.1:5000/web".into(),
+                ..NewService::default()
+            })
+            .await
+            .unwrap();
+        let web = store.service(ids[0]).await.unwrap().unwrap();
+        assert_eq!(web.state, SyncState::Failed);
+        assert_eq!(web.detail.as_deref(), Some("pull failed"));
 
         // Re-opening the same file applies no migration twice and keeps the data.
         store.close().await;

@@ -1,0 +1,7 @@
+//! Deploying one service: edit its compose file, pull, recreate, verify, and record it all
+//! as a revision; roll back by itself when verification fails.
+
+pub mod compose;
+pub mod health;
+pub mod locks;
+pub mod rollout;

@@ -1,0 +1,401 @@
+//! One deploy of one service, start to verdict:
+//!
+//! 1. take the service's lock (a second deploy of it is refused, never interleaved);
+//! 2. open a revision and mark the service `Deploying`, before anything is touched;
+//! 3. plan the compose edit and store it with the revision, then write it atomically;
+//! 4. `compose pull SERVICE`, `compose up -d --no-deps SERVICE` (`--force-recreate` for a
+//!    rollback), their output kept in the revision's log;
+//! 5. verify (see [`super::health`]); verified: record the new tag and digest, `Synced`.
+//!
+//! A failure before `up` reverts the edit and leaves the old container running. A failure of
+//! `up` or of verification restores the old compose file and image, recreates and verifies
+//! it, ignores the failed tag, and records the revision as rolled back with the reason and
+//! the container's last log lines.
+
+use std::sync::Arc;
+
+use app::model::SyncState;
+use chrono::{DateTime, Utc};
+
+use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
+use super::health::{self, HealthPolicy};
+use super::locks::ServiceLocks;
+use crate::clock::Clock;
+use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
+use crate::discovery::docker::{DockerApi, DockerError};
+use crate::events::{Event, EventBus};
+use crate::store::{NewRevision, Store, StoreError, Verdict};
+
+/// How many of the container's last log lines a failed revision keeps.
+const LOG_LINES_ON_FAILURE: usize = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    #[error("{project}/{service} is already being deployed; try again when that deploy has finished")]
+    Busy { project: String, service: String },
+    #[error("recording the deploy failed")]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployKind {
+    Deploy,
+    /// A rollback: the same steps, with `--force-recreate`.
+    Rollback,
+}
+
+impl DeployKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeployKind::Deploy => "deploy",
+            DeployKind::Rollback => "rollback",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    pub service_id: i64,
+    pub project: String,
+    pub service: String,
+    pub compose: ComposeProject,
+    pub tag: String,
+    pub index_digest: Option<String>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub kind: DeployKind,
+    pub actor: String,
+    pub probe_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployOutcome {
+    Verified { revision_id: i64, digest: Option<String> },
+    /// Nothing changed on the host (the old container still runs).
+    Failed { revision_id: i64, reason: String },
+    /// The new version was started, failed, and the previous one was restored.
+    RolledBack { revision_id: i64, reason: String },
+}
+
+/// A step that failed, in words for the revision and the dashboard.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("planning the compose edit: {0}")]
+    Plan(#[source] ComposeFileError),
+    #[error("writing the compose edit: {0}")]
+    Apply(#[source] ComposeFileError),
+    #[error("pull: {0}")]
+    Pull(#[source] ComposeError),
+    #[error("up: {0}")]
+    Up(#[source] ComposeError),
+    #[error("the pulled image {0} is not in the local engine")]
+    MissingImage(String),
+    #[error("inspecting the image: {0}")]
+    Image(#[source] DockerError),
+    #[error("verification: {0}")]
+    Verify(#[source] health::HealthError),
+}
+
+pub struct Rollout {
+    pub store: Store,
+    pub docker: Arc<dyn DockerApi>,
+    pub compose: Arc<dyn ComposeApi>,
+    pub events: EventBus,
+    pub clock: Arc<dyn Clock>,
+    pub health: HealthPolicy,
+    pub locks: ServiceLocks,
+}
+
+impl Rollout {
+    pub async fn deploy(&self, request: &DeployRequest) -> Result<DeployOutcome, RolloutError> {
+        let Some(_lock) = self.locks.try_acquire(request.service_id) else {
+            return Err(RolloutError::Busy {
+                project: request.project.clone(),
+                service: request.service.clone(),
+            });
+        };
+        let previous = blocking(|compose, service| compose_file::read_service_image(compose, service), request)
+            .await
+            .ok();
+        let previous_tag = previous.as_ref().and_then(|image| tag_of(&image.resolved));
+        let revision_id = self
+            .store
+            .open_revision(&NewRevision {
+                service_id: request.service_id,
+                kind: request.kind.as_str(),
+                tag: &request.tag,
+                previous_tag: previous_tag.as_deref(),
+                index_digest: request.index_digest.as_deref(),
+                pushed_at: request.pushed_at,
+                actor: &request.actor,
+                started_at: self.clock.now(),
+            })
+            .await?;
+        self.set_state(request, SyncState::Deploying, None).await?;
+
+        let tag = request.tag.clone();
+        let edit = match blocking(move |compose, service| compose_file::plan_tag_change(compose, service, &tag), request).await {
+            Ok(edit) => edit,
+            Err(error) => return self.fail(request, revision_id, &StepError::Plan(error)).await,
+        };
+        let edit_json = serde_json::to_string(&edit).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        self.store.record_edit(revision_id, &edit_json, &edit.diff).await?;
+        if let Err(error) = run_blocking({
+            let edit = edit.clone();
+            move || edit.apply()
+        })
+        .await
+        {
+            return self.fail(request, revision_id, &StepError::Apply(error)).await;
+        }
+
+        let target = target_of(request);
+        match self.compose.pull(&target, &request.service).await {
+            Ok(log) => self.log(revision_id, &log).await?,
+            Err(error) => return self.revert_and_fail(request, revision_id, &edit, StepError::Pull(error)).await,
+        }
+        let image_id = match self.docker.local_image(&edit.new_image).await {
+            Ok(Some(image)) => image.id,
+            Ok(None) => {
+                let error = StepError::MissingImage(edit.new_image.clone());
+                return self.revert_and_fail(request, revision_id, &edit, error).await;
+            }
+            Err(error) => return self.revert_and_fail(request, revision_id, &edit, StepError::Image(error)).await,
+        };
+        let force = request.kind == DeployKind::Rollback;
+        match self.compose.up(&target, &request.service, force).await {
+            Ok(log) => self.log(revision_id, &log).await?,
+            Err(error) => return self.roll_back(request, revision_id, &edit, StepError::Up(error), None).await,
+        }
+
+        self.set_state(request, SyncState::Verifying, None).await?;
+        let mut container = None;
+        let verified = health::verify(
+            self.docker.as_ref(),
+            &request.project,
+            &request.service,
+            &image_id,
+            &self.health,
+            request.probe_url.as_deref(),
+            &mut container,
+        )
+        .await;
+        if let Err(error) = verified {
+            return self
+                .roll_back(request, revision_id, &edit, StepError::Verify(error), container)
+                .await;
+        }
+        let digest = self.platform_digest(&edit.new_image).await;
+        let now = self.clock.now();
+        self.store
+            .close_revision(revision_id, Verdict::Verified, None, digest.as_deref(), now)
+            .await?;
+        self.store
+            .set_deployed(request.service_id, &request.tag, digest.as_deref())
+            .await?;
+        self.publish_state(request, SyncState::Synced, None);
+        self.publish_finished(request, revision_id, Verdict::Verified, None);
+        Ok(DeployOutcome::Verified { revision_id, digest })
+    }
+
+    /// Nothing on the host changed (or it was reverted): record why, leave the old version.
+    async fn fail(&self, request: &DeployRequest, revision_id: i64, error: &StepError) -> Result<DeployOutcome, RolloutError> {
+        let reason = error.to_string();
+        tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
+        self.store
+            .close_revision(revision_id, Verdict::Failed, Some(&reason), None, self.clock.now())
+            .await?;
+        self.set_state(request, SyncState::Failed, Some(&reason)).await?;
+        self.publish_finished(request, revision_id, Verdict::Failed, Some(reason.clone()));
+        Ok(DeployOutcome::Failed { revision_id, reason })
+    }
+
+    async fn revert_and_fail(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        edit: &ImageEdit,
+        error: StepError,
+    ) -> Result<DeployOutcome, RolloutError> {
+        let reverted = run_blocking({
+            let edit = edit.clone();
+            move || edit.revert()
+        })
+        .await;
+        let error = match reverted {
+            Ok(()) => error.to_string(),
+            Err(revert) => format!("{error}; restoring the compose file also failed: {revert}"),
+        };
+        self.fail_with(request, revision_id, error).await
+    }
+
+    async fn fail_with(&self, request: &DeployRequest, revision_id: i64, reason: String) -> Result<DeployOutcome, RolloutError> {
+        tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
+        self.store
+            .close_revision(revision_id, Verdict::Failed, Some(&reason), None, self.clock.now())
+            .await?;
+        self.set_state(request, SyncState::Failed, Some(&reason)).await?;
+        self.publish_finished(request, revision_id, Verdict::Failed, Some(reason.clone()));
+        Ok(DeployOutcome::Failed { revision_id, reason })
+    }
+
+    /// The new version was started and failed: restore the previous compose file and image,
+    /// recreate and verify it, and ignore the failed tag.
+    async fn roll_back(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        edit: &ImageEdit,
+        error: StepError,
+        container: Option<String>,
+    ) -> Result<DeployOutcome, RolloutError> {
+        let mut reason = error.to_string();
+        if let Some(id) = container {
+            if let Ok(lines) = self.docker.container_logs(&id, LOG_LINES_ON_FAILURE).await {
+                self.store
+                    .append_revision_log(revision_id, &format!("\n--- last {LOG_LINES_ON_FAILURE} log lines of the failed container ---\n{lines}"))
+                    .await?;
+            }
+        }
+        if let Err(revert) = run_blocking({
+            let edit = edit.clone();
+            move || edit.revert()
+        })
+        .await
+        {
+            return self
+                .fail_with(request, revision_id, format!("{reason}; restoring the compose file failed: {revert}"))
+                .await;
+        }
+        let target = target_of(request);
+        let restored = match self.compose.up(&target, &request.service, true).await {
+            Ok(log) => {
+                self.log(revision_id, &log).await?;
+                self.verify_restored(request, &edit.old_image).await
+            }
+            Err(up) => Err(format!("recreating the previous version failed: {up}")),
+        };
+        if let Err(restore) = restored {
+            reason = format!("{reason}; {restore}");
+        }
+        let now = self.clock.now();
+        self.store
+            .ignore_tag(request.service_id, &request.tag, &format!("deploy failed: {reason}"), "berth", now)
+            .await?;
+        self.store
+            .close_revision(revision_id, Verdict::RolledBack, Some(&reason), None, now)
+            .await?;
+        let detail = format!("{} failed and was rolled back: {reason}", request.tag);
+        self.set_state(request, SyncState::Failed, Some(&detail)).await?;
+        self.publish_finished(request, revision_id, Verdict::RolledBack, Some(reason.clone()));
+        Ok(DeployOutcome::RolledBack { revision_id, reason })
+    }
+
+    async fn verify_restored(&self, request: &DeployRequest, old_image: &str) -> Result<(), String> {
+        let image = match self.docker.local_image(old_image).await {
+            Ok(Some(image)) => image,
+            Ok(None) => return Err(format!("the previous image {old_image} is no longer in the local engine")),
+            Err(error) => return Err(format!("inspecting the previous image failed: {error}")),
+        };
+        let mut container = None;
+        health::verify(
+            self.docker.as_ref(),
+            &request.project,
+            &request.service,
+            &image.id,
+            &self.health,
+            request.probe_url.as_deref(),
+            &mut container,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|error| format!("the restored previous version did not verify either: {error}"))
+    }
+
+    /// The digest the engine pulled for `image`'s repository (`repo@sha256:…`).
+    async fn platform_digest(&self, image: &str) -> Option<String> {
+        let repository = image.rsplit_once(':').map_or(image, |(repository, _)| repository);
+        let local = self.docker.local_image(image).await.ok().flatten()?;
+        local
+            .repo_digests
+            .iter()
+            .find(|digest| digest.starts_with(&format!("{repository}@")))
+            .and_then(|digest| digest.split_once('@').map(|(_, digest)| digest.to_owned()))
+    }
+
+    async fn log(&self, revision_id: i64, log: &CommandLog) -> Result<(), StoreError> {
+        self.store
+            .append_revision_log(revision_id, &format!("$ {}\n{}\n", log.command, log.output))
+            .await
+    }
+
+    async fn set_state(&self, request: &DeployRequest, state: SyncState, detail: Option<&str>) -> Result<(), StoreError> {
+        self.store.set_state(request.service_id, state, detail).await?;
+        self.publish_state(request, state, detail.map(str::to_owned));
+        Ok(())
+    }
+
+    fn publish_state(&self, request: &DeployRequest, state: SyncState, detail: Option<String>) {
+        self.events.publish(Event::ServiceState {
+            service_id: request.service_id,
+            project: request.project.clone(),
+            service: request.service.clone(),
+            state,
+            detail,
+        });
+    }
+
+    fn publish_finished(&self, request: &DeployRequest, revision_id: i64, verdict: Verdict, reason: Option<String>) {
+        self.events.publish(Event::DeployFinished {
+            service_id: request.service_id,
+            revision_id,
+            tag: request.tag.clone(),
+            verdict: verdict.as_str().to_owned(),
+            reason,
+        });
+    }
+}
+
+fn target_of(request: &DeployRequest) -> ComposeTarget {
+    ComposeTarget {
+        project: request.project.clone(),
+        files: request.compose.files.clone(),
+        project_dir: request.compose.project_dir.clone(),
+    }
+}
+
+/// The tag of an image reference (`repo:tag`, not a registry port).
+pub fn tag_of(image: &str) -> Option<String> {
+    let name = image.split('@').next().unwrap_or(image);
+    let (_, last) = name.rsplit_once('/').unwrap_or(("", name));
+    last.split_once(':').map(|(_, tag)| tag.to_owned())
+}
+
+/// Compose-file work is small, blocking file I/O: keep it off the async workers.
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ComposeFileError> + Send + 'static,
+) -> Result<T, ComposeFileError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce(&ComposeProject, &str) -> Result<T, ComposeFileError> + Send + 'static,
+    request: &DeployRequest,
+) -> Result<T, ComposeFileError> {
+    let compose = request.compose.clone();
+    let service = request.service.clone();
+    run_blocking(move || work(&compose, &service)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_of;
+
+    #[test]
+    fn tags_are_read_past_a_registry_port() {
+        assert_eq!(tag_of("127.0.0.1:5000/team/app:1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(tag_of("127.0.0.1:5000/team/app").as_deref(), None);
+        assert_eq!(tag_of("nginx:1.25@sha256:abc").as_deref(), Some("1.25"));
+    }
+}

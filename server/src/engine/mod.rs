@@ -1,0 +1,128 @@
+//! The engine: the reconcile loop that the dashboard, the API and the CLI drive or watch.
+//!
+//! A check cycle discovers the services, asks each registry about each unique repository
+//! once, ranks the candidates, and deploys (or only reports, by mode) what it picks. The
+//! scheduler runs one cycle every `CHECK_INTERVAL`, and on demand; the env file is re-read
+//! every cycle.
+
+mod cycle;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::deploy::compose::ComposeApi;
+use crate::deploy::health::HealthPolicy;
+use crate::deploy::locks::ServiceLocks;
+use crate::deploy::rollout::Rollout;
+use crate::discovery::DiscoveryError;
+use crate::discovery::docker::DockerApi;
+use crate::events::EventBus;
+use crate::registry::RegistryApi;
+use crate::store::{Store, StoreError};
+
+pub use cycle::{Action, CycleReport, ServiceReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("reading the configuration failed")]
+    LoadConfig(#[source] ConfigError),
+    #[error("discovering services failed")]
+    Discover(#[source] DiscoveryError),
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+}
+
+/// The external systems the engine drives, each behind its port.
+#[derive(Clone)]
+pub struct Adapters {
+    pub docker: Arc<dyn DockerApi>,
+    pub compose: Arc<dyn ComposeApi>,
+    pub registry: Arc<dyn RegistryApi>,
+}
+
+pub struct Engine {
+    store: Store,
+    events: EventBus,
+    clock: Arc<dyn Clock>,
+    /// The env file named with `--env-file`, if any; re-read every cycle.
+    env_file: Option<PathBuf>,
+    adapters: Adapters,
+    rollout: Rollout,
+}
+
+impl Engine {
+    pub fn new(
+        store: Store,
+        events: EventBus,
+        clock: Arc<dyn Clock>,
+        env_file: Option<PathBuf>,
+        adapters: Adapters,
+        health: HealthPolicy,
+    ) -> Engine {
+        let rollout = Rollout {
+            store: store.clone(),
+            docker: adapters.docker.clone(),
+            compose: adapters.compose.clone(),
+            events: events.clone(),
+            clock: clock.clone(),
+            health,
+            locks: ServiceLocks::default(),
+        };
+        Engine {
+            store,
+            events,
+            clock,
+            env_file,
+            adapters,
+            rollout,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    fn load_config(&self) -> Result<Config, EngineError> {
+        Config::load(self.env_file.as_deref()).map_err(EngineError::LoadConfig)
+    }
+
+    /// Run a cycle every `interval` until `shutdown` is cancelled. A failed cycle is logged
+    /// and the next one runs on schedule: one bad answer never stops the loop.
+    pub async fn run_scheduler(self: Arc<Self>, interval: Duration, shutdown: CancellationToken) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            if let Err(error) = self.check_all(false).await {
+                tracing::warn!(error = %error_chain(&error), "scheduled check failed");
+            }
+        }
+    }
+}
+
+/// An error and its sources on one line, for logs and the dashboard.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

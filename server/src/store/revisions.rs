@@ -1,0 +1,186 @@
+//! The `revisions` table: one row per deploy or rollback, opened before anything is
+//! touched and closed with a verdict, so an open row after a crash says a deploy was cut off.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Store, StoreError, query_error};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    InProgress,
+    Verified,
+    Failed,
+    RolledBack,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::InProgress => "in_progress",
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::RolledBack => "rolled_back",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Verdict> {
+        [Verdict::InProgress, Verdict::Verified, Verdict::Failed, Verdict::RolledBack]
+            .into_iter()
+            .find(|verdict| verdict.as_str() == text)
+    }
+}
+
+/// A revision as it starts.
+#[derive(Debug, Clone)]
+pub struct NewRevision<'a> {
+    pub service_id: i64,
+    /// `deploy` or `rollback`.
+    pub kind: &'a str,
+    pub tag: &'a str,
+    pub previous_tag: Option<&'a str>,
+    pub index_digest: Option<&'a str>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub actor: &'a str,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Revision {
+    pub id: i64,
+    pub service_id: i64,
+    pub kind: String,
+    pub tag: String,
+    pub previous_tag: Option<String>,
+    pub index_digest: Option<String>,
+    pub platform_digest: Option<String>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub compose_edit: Option<String>,
+    pub compose_diff: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "String")]
+    pub verdict: VerdictText,
+    pub reason: Option<String>,
+    pub log: String,
+    pub actor: String,
+}
+
+/// The stored verdict, checked on read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct VerdictText(pub Verdict);
+
+impl TryFrom<String> for VerdictText {
+    type Error = StoreError;
+
+    fn try_from(text: String) -> Result<Self, StoreError> {
+        Verdict::parse(&text)
+            .map(VerdictText)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown revision verdict {text:?}")))
+    }
+}
+
+const COLUMNS: &str = "id, service_id, kind, tag, previous_tag, index_digest, platform_digest, pushed_at, \
+     compose_edit, compose_diff, started_at, finished_at, verdict, reason, log, actor";
+
+impl Store {
+    pub async fn open_revision(&self, revision: &NewRevision<'_>) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO revisions (service_id, kind, tag, previous_tag, index_digest, pushed_at,
+                 actor, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(revision.service_id)
+        .bind(revision.kind)
+        .bind(revision.tag)
+        .bind(revision.previous_tag)
+        .bind(revision.index_digest)
+        .bind(revision.pushed_at)
+        .bind(revision.actor)
+        .bind(revision.started_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error("open revision"))
+    }
+
+    /// Keep the planned compose edit with the revision before it is applied, so a restart
+    /// after a crash can revert it.
+    pub async fn record_edit(&self, id: i64, edit_json: &str, diff: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE revisions SET compose_edit = ?, compose_diff = ? WHERE id = ?")
+            .bind(edit_json)
+            .bind(diff)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record compose edit"))?;
+        Ok(())
+    }
+
+    pub async fn append_revision_log(&self, id: i64, text: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE revisions SET log = log || ? WHERE id = ?")
+            .bind(text)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("append to deploy log"))?;
+        Ok(())
+    }
+
+    pub async fn close_revision(
+        &self,
+        id: i64,
+        verdict: Verdict,
+        reason: Option<&str>,
+        platform_digest: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE revisions SET verdict = ?, reason = ?, platform_digest = COALESCE(?, platform_digest),
+                 finished_at = ? WHERE id = ?",
+        )
+        .bind(verdict.as_str())
+        .bind(reason)
+        .bind(platform_digest)
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("close revision"))?;
+        Ok(())
+    }
+
+    /// A service's revisions, newest first.
+    pub async fn revisions(&self, service_id: i64) -> Result<Vec<Revision>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM revisions WHERE service_id = ? ORDER BY id DESC"
+        ))
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("list revisions"))
+    }
+
+    /// Revisions that were opened and never closed: deploys a crash cut off.
+    pub async fn open_revisions(&self) -> Result<Vec<Revision>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM revisions WHERE verdict = 'in_progress' ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("list open revisions"))
+    }
+
+    /// The newest verified revision of a service, other than `except_id`.
+    pub async fn last_verified_revision(&self, service_id: i64, except_id: i64) -> Result<Option<Revision>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM revisions WHERE service_id = ? AND verdict = 'verified' AND id != ?
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(service_id)
+        .bind(except_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("find last verified revision"))
+    }
+}
