@@ -1,0 +1,171 @@
+//! Which provider is in charge of a registry host, from the configuration keys in DESIGN.md.
+//! A registry whose keys are incomplete gets a provider that fails naming the missing key,
+//! rather than silently going anonymous.
+
+use std::sync::Arc;
+
+use super::docker_config::DockerConfigCredentials;
+use super::docker_hub::DockerHubCredentials;
+use super::fixed::FixedCredentials;
+use super::harbor::{HarborCredentials, harbor_host};
+use super::swr::{SwrCredentials, is_swr_host};
+use super::{AuthError, AuthProvider};
+use crate::config::Config;
+use crate::registry::reference::DOCKER_HUB;
+use crate::registry::secret::{Credentials, Secret};
+
+/// GCP's user name for an OAuth2 access token, and for a service-account key file.
+const GCP_TOKEN_USER: &str = "oauth2accesstoken";
+const GCP_KEY_USER: &str = "_json_key";
+
+/// The provider in charge of `registry`.
+pub fn provider_for(registry: &str, config: &Config) -> Arc<dyn AuthProvider> {
+    let chosen = choose(registry, config);
+    chosen.unwrap_or_else(|(name, error)| {
+        Arc::new(Misconfigured {
+            name,
+            key: missing_key(&error),
+        })
+    })
+}
+
+type Choice = Result<Arc<dyn AuthProvider>, (&'static str, AuthError)>;
+
+fn choose(registry: &str, config: &Config) -> Choice {
+    let basic = |name: &'static str, username: &str, password: &str| -> Choice {
+        Ok(Arc::new(FixedCredentials::new(
+            name,
+            Credentials::Basic {
+                username: username.to_owned(),
+                password: Secret::new(password),
+            },
+        )))
+    };
+    if registry == DOCKER_HUB {
+        return Ok(Arc::new(DockerHubCredentials::from_config(config)));
+    }
+    if config.get("HARBOR_URL").and_then(harbor_host).as_deref() == Some(registry) {
+        return HarborCredentials::from_config(config)
+            .map(|p| Arc::new(p) as Arc<dyn AuthProvider>)
+            .map_err(|e| ("Harbor", e));
+    }
+    if is_swr_host(registry) && has_any(config, &["SWR_ACCESS_KEY", "SWR_USERNAME"]) {
+        return SwrCredentials::from_config(registry, config)
+            .map(|p| Arc::new(p) as Arc<dyn AuthProvider>)
+            .map_err(|e| ("Huawei SWR", e));
+    }
+    if (registry == "registry.digitalocean.com"
+        || config
+            .get("DO_REGISTRY")
+            .is_some_and(|host| host_of(host) == registry))
+        && let Some(token) = config.get("DO_TOKEN")
+    {
+        // DOCR checks only the password; the token as user name is what doctl-free scripts use.
+        return basic("DigitalOcean DOCR", token, token);
+    }
+    if registry == "ghcr.io"
+        && let Some(token) = config.get("GHCR_TOKEN")
+    {
+        return basic(
+            "GHCR",
+            config.get("GHCR_USERNAME").unwrap_or("berth"),
+            token,
+        );
+    }
+    if registry.ends_with(".azurecr.io")
+        || config
+            .get("AZURE_REGISTRY")
+            .is_some_and(|host| host_of(host) == registry)
+    {
+        if let (Some(username), Some(password)) =
+            (config.get("AZURE_USERNAME"), config.get("AZURE_PASSWORD"))
+        {
+            return basic("Azure ACR", username, password);
+        }
+        if has_any(config, &["AZURE_CLIENT_SECRET"]) {
+            // A service principal can log in with Basic too (user = client id), which ACR
+            // turns into its own tokens through the challenge (AAD-OAuth.md, "SP/Admin").
+            let client_id = config.get("AZURE_CLIENT_ID").ok_or((
+                "Azure ACR",
+                AuthError::MissingKey {
+                    key: "AZURE_CLIENT_ID",
+                },
+            ))?;
+            return basic(
+                "Azure ACR",
+                client_id,
+                config.get("AZURE_CLIENT_SECRET").unwrap_or_default(),
+            );
+        }
+    }
+    if is_gcp_host(registry)
+        || config
+            .get("GCP_REGISTRY_URL")
+            .is_some_and(|host| host_of(host) == registry)
+    {
+        if let Some(token) = config.get("GCP_ACCESS_TOKEN") {
+            return basic("GCP", GCP_TOKEN_USER, token);
+        }
+        if let Some(key) = config.get("GCP_SERVICE_ACCOUNT_JSON") {
+            let key = read_key_file(key).map_err(|error| ("GCP", error))?;
+            return basic("GCP", GCP_KEY_USER, &key);
+        }
+    }
+    Ok(Arc::new(DockerConfigCredentials::new(
+        registry,
+        config.get("DOCKER_CONFIG"),
+    )))
+}
+
+fn has_any(config: &Config, keys: &[&str]) -> bool {
+    keys.iter()
+        .any(|key| config.get(key).is_some_and(|value| !value.is_empty()))
+}
+
+/// `https://host:port/path` or `host/path` → `host:port`.
+fn host_of(text: &str) -> &str {
+    let text = text.trim();
+    let text = text.split_once("://").map_or(text, |(_, rest)| rest);
+    text.split('/').next().unwrap_or(text)
+}
+
+fn is_gcp_host(registry: &str) -> bool {
+    registry == "gcr.io" || registry.ends_with(".gcr.io") || registry.ends_with("-docker.pkg.dev")
+}
+
+/// `GCP_SERVICE_ACCOUNT_JSON` is the key itself or the path of the key file.
+fn read_key_file(value: &str) -> Result<String, AuthError> {
+    if value.trim_start().starts_with('{') {
+        return Ok(value.to_owned());
+    }
+    std::fs::read_to_string(value).map_err(|error| AuthError::CloudSdk {
+        service: "GCP",
+        reason: format!("reading GCP_SERVICE_ACCOUNT_JSON file {value}: {error}"),
+    })
+}
+
+fn missing_key(error: &AuthError) -> String {
+    match error {
+        AuthError::MissingKey { key } => (*key).to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A provider whose configuration is incomplete: every use names what is missing.
+struct Misconfigured {
+    name: &'static str,
+    key: String,
+}
+
+#[async_trait::async_trait]
+impl AuthProvider for Misconfigured {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+        Err(AuthError::Misconfigured {
+            problem: self.key.clone(),
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! Against the real `docker-registry` with auth: htpasswd (Basic challenge) and token auth
+//! with a test token issuer whose ES256 JWTs the registry itself verifies.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use berth::registry::{Cause, ImageRef, RegistryApi};
+use testkit::{Component, ImageSpec, OciLayout, Registry, require};
+
+use super::fake::{FakeServer, Response};
+use super::{docker_config_with, registries};
+
+const USER: &str = "berth";
+const PASSWORD: &str = "s3cret-Pa55";
+
+fn needs_registry() -> bool {
+    require(&[
+        Component::DockerRegistry,
+        Component::Skopeo,
+        Component::BusyboxStatic,
+    ])
+}
+
+/// A bcrypt htpasswd line, made with the C library's crypt(3) through perl (libxcrypt
+/// does bcrypt), since neither apache2-utils nor python's bcrypt may be installed.
+fn htpasswd_line(user: &str, password: &str) -> String {
+    let output = std::process::Command::new("perl")
+        .args([
+            "-e",
+            "print crypt($ARGV[0], q($2b$05$abcdefghijklmnopqrstuv))",
+            password,
+        ])
+        .output()
+        .expect("running perl for bcrypt");
+    let hash = String::from_utf8(output.stdout).expect("a bcrypt hash");
+    assert!(
+        hash.starts_with("$2b$05$"),
+        "crypt(3) without bcrypt: {hash:?}"
+    );
+    format!("{user}:{hash}\n")
+}
+
+fn push_as(registry: &Registry, repository: &str, tag: &str, creds: &str) -> testkit::Descriptor {
+    let mut layout = OciLayout::new();
+    let descriptor = layout.add_image(tag, &ImageSpec::new(format!("{repository}-{tag}")));
+    // skopeo blocks; the fake token issuer needs the runtime meanwhile.
+    tokio::task::block_in_place(|| registry.push_layout_as(&layout, tag, repository, creds));
+    descriptor
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn htpasswd_registry_needs_the_docker_config_credentials() {
+    if !needs_registry() {
+        return;
+    }
+    let auth_dir = tempfile::tempdir().unwrap();
+    let htpasswd = auth_dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, htpasswd_line(USER, PASSWORD)).unwrap();
+    let registry = Registry::start_with(&format!(
+        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let pushed = push_as(
+        &registry,
+        "private/app",
+        "v1",
+        &format!("{USER}:{PASSWORD}"),
+    );
+    let image = ImageRef::parse(&format!("{}/private/app:v1", registry.host())).unwrap();
+
+    let good = docker_config_with(&registry.host(), USER, PASSWORD);
+    let registries_ok = registries(&[("DOCKER_CONFIG", good.path().to_str().unwrap())]);
+    assert_eq!(
+        registries_ok.resolve_digest(&image).await.unwrap().platform,
+        pushed.digest
+    );
+    assert_eq!(registries_ok.list_tags(&image).await.unwrap()[0].name, "v1");
+
+    let bad = docker_config_with(&registry.host(), USER, "wrong-password-123");
+    let error = registries(&[("DOCKER_CONFIG", bad.path().to_str().unwrap())])
+        .resolve_digest(&image)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.cause, Cause::BadCredentials { status: 401 }),
+        "{error}"
+    );
+    let message = format!("{error} {error:?}");
+    assert!(
+        !message.contains("wrong-password-123"),
+        "the secret leaked: {message}"
+    );
+    assert!(message.contains(&registry.host()), "{message}");
+
+    let anonymous = registries(&[]).list_tags(&image).await.unwrap_err();
+    assert!(
+        matches!(anonymous.cause, Cause::BadCredentials { .. }),
+        "{anonymous}"
+    );
+}
+
+/// A token issuer: checks Basic credentials, grants what the scope asks, signs an ES256 JWT
+/// with `x5c` holding the certificate the registry trusts.
+struct TokenIssuer {
+    server: FakeServer,
+    bundle: tempfile::NamedTempFile,
+}
+
+impl TokenIssuer {
+    async fn start() -> TokenIssuer {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["berth-token-issuer".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let bundle = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(bundle.path(), cert.pem()).unwrap();
+        let x5c = base64::engine::general_purpose::STANDARD.encode(cert.der());
+        let signing_key = Arc::new(
+            jsonwebtoken::EncodingKey::from_ec_pem(key.serialize_pem().as_bytes()).unwrap(),
+        );
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+        );
+        let server = FakeServer::start(move |request| {
+            if request.header("Authorization") != Some(expected.as_str()) {
+                return Response::new(401).body(r#"{"details":"bad credentials"}"#);
+            }
+            let url = url::Url::parse(&format!("http://issuer{}", request.target)).unwrap();
+            let access: Vec<serde_json::Value> = url
+                .query_pairs()
+                .filter(|(key, _)| key == "scope")
+                .filter_map(|(_, scope)| {
+                    let mut parts = scope.splitn(3, ':').map(str::to_owned).collect::<Vec<_>>().into_iter();
+                    let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+                    Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                })
+                .collect();
+            let now = chrono::Utc::now().timestamp();
+            let claims = serde_json::json!({
+                "iss": "berth-test-issuer", "sub": USER, "aud": "berth-test-registry",
+                "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", rand::random::<u64>()),
+                "access": access,
+            });
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+            header.x5c = Some(vec![x5c.clone()]);
+            let token = jsonwebtoken::encode(&header, &claims, &signing_key).unwrap();
+            Response::json(serde_json::json!({"token": token, "expires_in": 300}).to_string())
+        })
+        .await;
+        TokenIssuer { server, bundle }
+    }
+
+    fn registry_yaml(&self) -> String {
+        format!(
+            "auth:\n  token:\n    realm: {}/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
+            self.server.url(),
+            self.bundle.path().display()
+        )
+    }
+
+    fn berth_token_requests(&self) -> usize {
+        self.server
+            .requests()
+            .iter()
+            .filter(|request| {
+                request
+                    .header("User-Agent")
+                    .is_some_and(|agent| agent.starts_with("berth/"))
+            })
+            .count()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_registry_verifies_the_issuers_jwts_and_tokens_are_cached() {
+    if !needs_registry() {
+        return;
+    }
+    let issuer = TokenIssuer::start().await;
+    let registry = Registry::start_with(&issuer.registry_yaml());
+    let pushed = push_as(
+        &registry,
+        "tokened/app",
+        "v1",
+        &format!("{USER}:{PASSWORD}"),
+    );
+    let image = ImageRef::parse(&format!("{}/tokened/app:v1", registry.host())).unwrap();
+
+    let good = docker_config_with(&registry.host(), USER, PASSWORD);
+    let registries_ok = registries(&[("DOCKER_CONFIG", good.path().to_str().unwrap())]);
+    assert_eq!(
+        registries_ok.resolve_digest(&image).await.unwrap().platform,
+        pushed.digest
+    );
+    assert_eq!(
+        registries_ok.resolve_digest(&image).await.unwrap().platform,
+        pushed.digest
+    );
+    assert_eq!(registries_ok.list_tags(&image).await.unwrap()[0].name, "v1");
+    assert_eq!(
+        issuer.berth_token_requests(),
+        1,
+        "one token per registry and scope, reused until it expires"
+    );
+
+    let bad = docker_config_with(&registry.host(), USER, "not-the-password");
+    let error = registries(&[("DOCKER_CONFIG", bad.path().to_str().unwrap())])
+        .list_tags(&image)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.cause, Cause::BadCredentials { status: 401 }),
+        "{error}"
+    );
+    assert!(!format!("{error:?}").contains("not-the-password"));
+}
