@@ -229,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn a_service_defined_as_an_alias_of_another_is_blocked() {
+        let text = "services:\n  web: &web {image: web:1}\n  copy: *web\n";
+        let (image, blocked) = locate(text, "copy").unwrap();
+        assert_eq!(image, "web:1");
+        assert_eq!(
+            blocked,
+            Some(Refusal::ServiceIsAlias {
+                anchor: "web".into()
+            })
+        );
+    }
+
+    #[test]
     fn services_without_an_image_or_absent_are_told_apart() {
         let text = "services:\n  built:\n    build: .\n";
         assert_eq!(locate(text, "built"), Err("no image".into()));

@@ -99,8 +99,15 @@ impl MarkedEventReceiver for Sink {
 
 pub(super) fn parse(text: &str) -> Result<Document, ScanError> {
     let mut sink = Sink::default();
-    Parser::new_from_str(text).load(&mut sink, true)?;
+    // The parser would read a byte order mark as part of the first key; parse after it and
+    // count it back into every position.
+    let (body, shift) = match text.strip_prefix('\u{feff}') {
+        Some(body) => (body, 1),
+        None => (text, 0),
+    };
+    Parser::new_from_str(body).load(&mut sink, true)?;
     let mut builder = Builder {
+        shift,
         events: &sink.events,
         next: 0,
     };
@@ -128,6 +135,8 @@ pub(super) fn parse(text: &str) -> Result<Document, ScanError> {
 struct Builder<'e> {
     events: &'e [(Event, Marker)],
     next: usize,
+    /// Added to every position (1 when a byte order mark was cut off).
+    shift: usize,
 }
 
 impl Builder<'_> {
@@ -141,12 +150,12 @@ impl Builder<'_> {
                 value: value.clone(),
                 style: *style,
                 anchor: *anchor,
-                at: mark.index(),
+                at: mark.index() + self.shift,
                 event: index,
             }),
             Event::Alias(anchor) => Node::Alias {
                 anchor: *anchor,
-                at: mark.index(),
+                at: mark.index() + self.shift,
             },
             Event::MappingStart(anchor, _) => {
                 let mut entries = Vec::new();
@@ -305,6 +314,15 @@ mod tests {
         assert_eq!(
             edit(text, "a", "a:2").unwrap(),
             "services:\r\n  a:\r\n    image: a:2\r\n    ports: [80]\r\n"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_the_splice() {
+        let text = "\u{feff}services:\n  a:\n    image: a:1\n";
+        assert_eq!(
+            edit(text, "a", "a:2").unwrap(),
+            "\u{feff}services:\n  a:\n    image: a:2\n"
         );
     }
 
