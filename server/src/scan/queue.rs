@@ -1,7 +1,8 @@
 //! One scan at a time: a tokio task takes scans from a channel and runs them in order.
 //!
 //! Trivy is heavy (it unpacks every layer, and may download its database); two at once on a
-//! small host would slow the containers it serves. Submitting never waits for a scan, so the
+//! small host would slow the containers it serves, and two Trivy processes sharing a cache
+//! folder wait on each other's lock anyway. Submitting never waits for a scan, so the
 //! engine's loop hands a scan over and carries on; whoever needs the outcome awaits it.
 
 use std::sync::Arc;
