@@ -9,6 +9,8 @@ pub enum Component {
     Skopeo,
     BusyboxStatic,
     Docker,
+    /// `docker compose` (v2, the CLI plugin scripts/setup.sh installs).
+    Compose,
     Chromium,
     Chromedriver,
 }
@@ -20,6 +22,7 @@ impl Component {
             Component::Skopeo => "skopeo",
             Component::BusyboxStatic => "busybox",
             Component::Docker => "docker",
+            Component::Compose => "docker compose",
             Component::Chromium => "chromium",
             Component::Chromedriver => "chromedriver",
         }
@@ -31,6 +34,13 @@ impl Component {
             // The static build is the one that runs in a FROM-scratch image.
             let path = PathBuf::from("/bin/busybox");
             return is_static_busybox(&path).then_some(path);
+        }
+        if self == Component::Compose {
+            let works = std::process::Command::new("docker")
+                .args(["compose", "version"])
+                .output()
+                .is_ok_and(|output| output.status.success());
+            return works.then(|| PathBuf::from("docker"));
         }
         find_on_path(self.program())
     }

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 use crate::component::Component;
 use crate::image::{Descriptor, ImageSpec, OciLayout};
 
+/// Every manifest type, so manifests come back exactly as they were pushed.
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, \
+     application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
 pub struct Registry {
     child: Child,
     port: u16,
@@ -146,7 +150,7 @@ impl Registry {
             .expect("read timeout");
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: {MANIFEST_TYPES}\r\nConnection: close\r\n\r\n",
             self.host()
         )
         .expect("writing the request");

@@ -1,7 +1,10 @@
 //! The `berth` command line. Each subcommand lives in its own file; every one reads the
 //! same configuration as `berth serve`.
 
+mod check;
+mod deploy;
 mod serve;
+mod tags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,14 +39,50 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard and API and run the check loop (the default).
     Serve,
+    #[command(flatten)]
+    Engine(EngineCommand),
+    /// Rank, sort, compare and classify image tags.
+    Tags(tags::TagsArgs),
+}
+
+/// Commands that act through the engine, on the same store and configuration as `serve`.
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// Run one check cycle now: each service's tag, best candidate, and what Berth does.
+    Check(check::CheckArgs),
+    /// Every service the store knows and where it stands.
+    Status(check::StatusArgs),
+    /// Deploy a service now.
+    Deploy(deploy::DeployArgs),
+    /// Roll a service back to a verified revision.
+    Rollback(deploy::RollbackArgs),
+    #[command(flatten)]
+    Pins(deploy::PinCommand),
 }
 
 impl Cli {
     /// Run the chosen command; `anyhow` stops here, at the binary's edge.
     pub async fn run(self) -> anyhow::Result<ExitCode> {
-        let config = Config::load(self.env_file.as_deref())?;
+        let env_file = self.env_file;
+        let load = || Config::load(env_file.as_deref());
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::run(config, self.env_file).await.map(|()| ExitCode::SUCCESS),
+            // Pure tag arithmetic needs no configuration: it works without an env file.
+            Command::Tags(args) => Ok(tags::run(args)),
+            Command::Serve => serve::run(load()?, env_file.clone()).await.map(|()| ExitCode::SUCCESS),
+            Command::Engine(command) => {
+                let config = load()?;
+                let store = Store::open(&config.server.database_url).await?;
+                let engine = engine(&config, env_file.clone(), store.clone(), EventBus::default()).await?;
+                let code = match &command {
+                    EngineCommand::Check(args) => check::check(&engine, args).await,
+                    EngineCommand::Status(args) => check::status(&engine, args).await,
+                    EngineCommand::Deploy(args) => deploy::deploy(&engine, args).await,
+                    EngineCommand::Rollback(args) => deploy::rollback(&engine, args).await,
+                    EngineCommand::Pins(command) => deploy::pin(&engine, command).await,
+                };
+                store.close().await;
+                code
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 //! scheduler runs one cycle every `CHECK_INTERVAL`, and on demand; the env file is re-read
 //! every cycle.
 
+mod actions;
 mod cycle;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use crate::events::EventBus;
 use crate::registry::RegistryApi;
 use crate::store::{Store, StoreError};
 
+pub use actions::ActionError;
 pub use cycle::{Action, CycleReport, ServiceReport};
 
 #[derive(Debug, thiserror::Error)]

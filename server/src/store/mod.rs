@@ -1,6 +1,7 @@
 //! The SQLite store (sqlx): opened with WAL and foreign keys on, migrated at start.
 //! A failed migration stops start-up with the reason.
 
+mod audit;
 mod ignored;
 mod revisions;
 mod services;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use audit::AuditEntry;
 pub use revisions::{NewRevision, Revision, Verdict};
 pub use services::{NewService, ServiceRecord};
 

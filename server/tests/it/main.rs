@@ -2,6 +2,7 @@
 //! area. Tests that need a real component call `testkit::require`, which fails under CI=true.
 
 mod compose_file;
+mod deploy;
 mod ranking;
 mod registry;
 mod scan;
