@@ -4,6 +4,7 @@
 
 pub mod docker_config;
 pub mod docker_hub;
+pub mod ecr;
 pub mod fixed;
 pub mod harbor;
 pub mod routing;

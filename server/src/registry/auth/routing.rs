@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::docker_config::DockerConfigCredentials;
 use super::docker_hub::DockerHubCredentials;
+use super::ecr::{EcrCredentials, EcrSettings, is_ecr_host};
 use super::fixed::FixedCredentials;
 use super::harbor::{HarborCredentials, harbor_host};
 use super::swr::{SwrCredentials, is_swr_host};
@@ -43,6 +44,10 @@ fn choose(registry: &str, config: &Config) -> Choice {
     };
     if registry == DOCKER_HUB {
         return Ok(Arc::new(DockerHubCredentials::from_config(config)));
+    }
+    if is_ecr_host(registry) {
+        let settings = EcrSettings::from_config(registry, config);
+        return Ok(Arc::new(EcrCredentials::new(settings)));
     }
     if config.get("HARBOR_URL").and_then(harbor_host).as_deref() == Some(registry) {
         return HarborCredentials::from_config(config)
