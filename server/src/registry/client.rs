@@ -3,12 +3,10 @@
 //! fetched by digest, every GET body capped and checked against its digest, all through the
 //! registry's rate-limit gate.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode, header};
-use serde::Deserialize;
 use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
@@ -22,9 +20,6 @@ use super::ratelimit::{Gate, RateLimitError};
 use super::reference::ImageRef;
 use super::token::{BASIC_LIFETIME, TokenCache, basic_header, fetch_bearer};
 use super::{RemoteDigest, secret::Credentials, secret::Secret};
-
-/// A tag list longer than this many pages is treated as a hostile answer.
-const MAX_TAG_PAGES: usize = 10_000;
 
 /// Bounds on what one registry may send and how it is paged.
 #[derive(Debug, Clone, Copy)]
@@ -53,18 +48,13 @@ pub struct RegistryClient {
     gate: Arc<Gate>,
     tokens: TokenCache,
     indexes: Arc<IndexCache>,
-    limits: ClientLimits,
+    pub(super) limits: ClientLimits,
 }
 
 /// A successful answer, holding its concurrency slot until the body is read.
-struct Answer {
-    response: reqwest::Response,
+pub(super) struct Answer {
+    pub(super) response: reqwest::Response,
     _permit: OwnedSemaphorePermit,
-}
-
-#[derive(Deserialize)]
-struct TagList {
-    tags: Option<Vec<String>>,
 }
 
 impl RegistryClient {
@@ -107,46 +97,6 @@ impl RegistryClient {
             provider: self.auth.name(),
             operation,
             cause,
-        }
-    }
-
-    /// Every tag, following `Link: <…>; rel="next"` until the registry stops sending one.
-    pub async fn list_tags(&self, image: &ImageRef) -> Result<Vec<String>, RegistryError> {
-        let operation = || Operation::ListTags {
-            repository: image.repository.clone(),
-        };
-        let fail = |cause| self.error(operation(), cause);
-        let mut url = self
-            .url(&format!(
-                "/v2/{}/tags/list?n={}",
-                image.repository, self.limits.tag_page_size
-            ))
-            .map_err(fail)?;
-        let scope = pull_scope(&image.repository);
-        let mut tags = Vec::new();
-        let mut visited = HashSet::new();
-        loop {
-            if !visited.insert(url.clone()) || visited.len() > MAX_TAG_PAGES {
-                return Err(fail(Cause::InvalidAnswer {
-                    reason: format!("tag list pagination loops at {url}"),
-                }));
-            }
-            let answer = self
-                .send(Method::GET, url.clone(), None, &scope)
-                .await
-                .map_err(fail)?;
-            let next = next_link(answer.response.headers(), &url);
-            let body = self.read_verified(answer, None).await.map_err(fail)?;
-            let page: TagList = serde_json::from_slice(&body).map_err(|error| {
-                fail(Cause::InvalidAnswer {
-                    reason: format!("tag list is not JSON: {error}"),
-                })
-            })?;
-            tags.extend(page.tags.unwrap_or_default());
-            match next {
-                Some(next) => url = next,
-                None => return Ok(tags),
-            }
         }
     }
 
@@ -268,7 +218,7 @@ impl RegistryClient {
         Ok(config.created)
     }
 
-    fn url(&self, path_and_query: &str) -> Result<Url, Cause> {
+    pub(super) fn url(&self, path_and_query: &str) -> Result<Url, Cause> {
         self.base
             .join(path_and_query)
             .map_err(|error| Cause::InvalidAnswer {
@@ -278,7 +228,7 @@ impl RegistryClient {
 
     /// Read a body within the cap and check it against `Docker-Content-Digest` and, for a
     /// GET by digest, against the digest asked for.
-    async fn read_verified(
+    pub(super) async fn read_verified(
         &self,
         answer: Answer,
         requested: Option<&str>,
@@ -302,7 +252,7 @@ impl RegistryClient {
     /// One request through the gate: a cached `Authorization` if there is one; on 401 the
     /// challenge is answered once and the request repeated; on 429 the gate waits out
     /// `Retry-After` (or backs off) and repeats, up to its retry limit.
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: Url,
@@ -426,56 +376,10 @@ pub fn pull_scope(repository: &str) -> String {
     format!("repository:{repository}:pull")
 }
 
-fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
+pub(super) fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
     headers
         .get(name)?
         .to_str()
         .ok()
         .map(|text| text.trim().to_owned())
-}
-
-/// The `rel="next"` target of a `Link` header (RFC 8288), resolved against the page URL.
-fn next_link(headers: &HeaderMap, current: &Url) -> Option<Url> {
-    headers
-        .get_all(header::LINK)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .find_map(|link| {
-            let (target, params) = link.split_once(';')?;
-            let is_next = params.split(';').any(|param| {
-                matches!(
-                    param.trim().replace(' ', "").as_str(),
-                    "rel=\"next\"" | "rel=next"
-                )
-            });
-            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-            is_next.then(|| current.join(target).ok()).flatten()
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_next_is_resolved_against_the_page() {
-        let current = Url::parse("http://127.0.0.1:5000/v2/app/tags/list?n=100").unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::LINK,
-            "</v2/app/tags/list?last=v099&n=100>; rel=\"next\""
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            next_link(&headers, &current).unwrap().as_str(),
-            "http://127.0.0.1:5000/v2/app/tags/list?last=v099&n=100"
-        );
-        headers.insert(
-            header::LINK,
-            "<https://other.example/x>; rel=\"prev\"".parse().unwrap(),
-        );
-        assert_eq!(next_link(&headers, &current), None);
-    }
 }

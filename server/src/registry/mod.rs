@@ -15,6 +15,7 @@ pub mod ratelimit;
 pub mod reference;
 pub mod registries;
 pub mod secret;
+pub mod tags;
 pub mod token;
 
 use chrono::{DateTime, Utc};

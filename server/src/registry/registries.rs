@@ -297,6 +297,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_http_only_for_loopback_and_insecure_registries() {
+        let config = crate::config::Config::from_sources(
+            std::path::PathBuf::from("/nonexistent/.updater.env"),
+            [(
+                "INSECURE_REGISTRIES".to_owned(),
+                "reg.internal:5000, other.lan".to_owned(),
+            )]
+            .into_iter()
+            .collect(),
+            std::iter::empty(),
+        )
+        .unwrap();
+        let registries = Registries::from_config(&config).unwrap();
+        let endpoint = |host: &str| registries.endpoint(host).to_string();
+        assert_eq!(endpoint("docker.io"), "https://registry-1.docker.io/");
+        assert_eq!(endpoint("ghcr.io"), "https://ghcr.io/");
+        assert_eq!(endpoint("reg.internal:5000"), "http://reg.internal:5000/");
+        assert_eq!(endpoint("other.lan"), "http://other.lan/");
+        assert_eq!(endpoint("reg.internal:5001"), "https://reg.internal:5001/");
+        assert_eq!(endpoint("127.0.0.1:5000"), "http://127.0.0.1:5000/");
+        assert_eq!(endpoint("localhost"), "http://localhost/");
+    }
+
+    #[test]
     fn loopback_hosts() {
         for host in [
             "localhost",

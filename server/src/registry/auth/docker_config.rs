@@ -51,6 +51,9 @@ struct HelperAnswer {
 pub struct DockerConfigCredentials {
     path: PathBuf,
     registry: String,
+    /// The `PATH` helpers are looked up in (the configuration's, which is the process
+    /// environment unless a test says otherwise).
+    search_path: Option<String>,
 }
 
 impl DockerConfigCredentials {
@@ -64,7 +67,14 @@ impl DockerConfigCredentials {
         DockerConfigCredentials {
             path: dir.join("config.json"),
             registry: registry.to_owned(),
+            search_path: None,
         }
+    }
+
+    /// Look helper programs up in `search_path` instead of the process's `PATH`.
+    pub fn with_search_path(mut self, search_path: Option<&str>) -> DockerConfigCredentials {
+        self.search_path = search_path.map(str::to_owned);
+        self
     }
 
     fn read_error(&self, reason: impl ToString) -> AuthError {
@@ -105,7 +115,8 @@ impl AuthProvider for DockerConfigCredentials {
             .get(self.server_name())
             .or(config.cred_helpers.get(&self.registry));
         if let Some(helper) = helper.or(config.creds_store.as_ref())
-            && let Some(credentials) = run_helper(helper, self.server_name()).await?
+            && let Some(credentials) =
+                run_helper(helper, self.server_name(), self.search_path.as_deref()).await?
         {
             return Ok(credentials);
         }
@@ -168,12 +179,21 @@ fn entry_credentials(entry: &AuthEntry) -> Result<Credentials, String> {
 
 /// `docker-credential-<helper> get`, server URL on stdin. "credentials not found" is
 /// `None` (anonymous), as docker treats it; any other failure is an error.
-async fn run_helper(helper: &str, server: &str) -> Result<Option<Credentials>, AuthError> {
+async fn run_helper(
+    helper: &str,
+    server: &str,
+    search_path: Option<&str>,
+) -> Result<Option<Credentials>, AuthError> {
     let fail = |reason: String| AuthError::RunCredentialHelper {
         helper: helper.to_owned(),
         reason,
     };
-    let mut child = tokio::process::Command::new(format!("docker-credential-{helper}"))
+    let mut command = tokio::process::Command::new(format!("docker-credential-{helper}"));
+    if let Some(search_path) = search_path {
+        // On Unix a PATH set on the command is also where the program is looked up.
+        command.env("PATH", search_path);
+    }
+    let mut child = command
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

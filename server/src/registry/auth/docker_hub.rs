@@ -62,10 +62,13 @@ impl DockerHubCredentials {
         DockerHubCredentials {
             api,
             login,
-            fallback: Arc::new(DockerConfigCredentials::new(
-                crate::registry::reference::DOCKER_HUB,
-                config.get("DOCKER_CONFIG"),
-            )),
+            fallback: Arc::new(
+                DockerConfigCredentials::new(
+                    crate::registry::reference::DOCKER_HUB,
+                    config.get("DOCKER_CONFIG"),
+                )
+                .with_search_path(config.get("PATH")),
+            ),
         }
     }
 

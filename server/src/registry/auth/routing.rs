@@ -116,10 +116,8 @@ fn choose(registry: &str, config: &Config) -> Choice {
             return basic("GCP", GCP_KEY_USER, &key);
         }
     }
-    Ok(Arc::new(DockerConfigCredentials::new(
-        registry,
-        config.get("DOCKER_CONFIG"),
-    )))
+    let docker_config = DockerConfigCredentials::new(registry, config.get("DOCKER_CONFIG"));
+    Ok(Arc::new(docker_config.with_search_path(config.get("PATH"))))
 }
 
 fn has_any(config: &Config, keys: &[&str]) -> bool {

@@ -117,3 +117,36 @@ async fn a_challenge_without_realm_is_an_invalid_answer() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_head_without_a_digest_header_falls_back_to_hashing_the_body() {
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"sha256:c","size":2},"layers":[]}"#;
+    let server = FakeServer::start(move |request| {
+        Response::new(200)
+            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            .body(if request.method == "HEAD" {
+                ""
+            } else {
+                manifest
+            })
+    })
+    .await;
+    let remote = registries(&[])
+        .resolve_digest(&ImageRef::parse(&format!("{}/app:v1", server.host())).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        remote.platform,
+        testkit::image::sha256_digest(manifest.as_bytes())
+    );
+    let methods: Vec<String> = server
+        .requests()
+        .into_iter()
+        .map(|request| request.method)
+        .collect();
+    assert_eq!(
+        methods,
+        ["HEAD", "GET"],
+        "an old registry costs one GET, only when HEAD names no digest"
+    );
+}

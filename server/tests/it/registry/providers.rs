@@ -63,7 +63,10 @@ async fn registries_are_routed_to_their_providers() {
     ]);
     let name = |host: &str| provider_for(host, &config).name();
     assert_eq!(name("docker.io"), "Docker Hub");
-    assert_eq!(name("123456789012.dkr.ecr.eu-west-1.amazonaws.com"), "AWS ECR");
+    assert_eq!(
+        name("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        "AWS ECR"
+    );
     assert_eq!(name("harbor.example.com"), "Harbor");
     assert_eq!(name("registry.digitalocean.com"), "DigitalOcean DOCR");
     assert_eq!(name("europe-west1-docker.pkg.dev"), "GCP");

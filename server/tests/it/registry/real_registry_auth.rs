@@ -216,3 +216,86 @@ async fn token_auth_registry_verifies_the_issuers_jwts_and_tokens_are_cached() {
     );
     assert!(!format!("{error:?}").contains("not-the-password"));
 }
+
+/// A `docker-credential-<name>` program as docker runs it: `get`, server on stdin, JSON out;
+/// "credentials not found" and exit 1 for any other server.
+fn credential_helper(dir: &std::path::Path, name: &str, server: &str, user: &str, secret: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\nread server\nif [ \"$1\" = get ] && [ \"$server\" = \"{server}\" ]; then\n  \
+         printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}' \"$server\"\nelse\n  \
+         echo 'credentials not found in native keychain'; exit 1\nfi\n"
+    );
+    let path = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_helpers_are_run_as_docker_runs_them() {
+    if !needs_registry() {
+        return;
+    }
+    let auth_dir = tempfile::tempdir().unwrap();
+    let htpasswd = auth_dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, htpasswd_line(USER, PASSWORD)).unwrap();
+    let registry = Registry::start_with(&format!(
+        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let pushed = push_as(&registry, "helped/app", "v1", &format!("{USER}:{PASSWORD}"));
+    let image = ImageRef::parse(&format!("{}/helped/app:v1", registry.host())).unwrap();
+
+    let bin = tempfile::tempdir().unwrap();
+    credential_helper(bin.path(), "berthtest", &registry.host(), USER, PASSWORD);
+    let search_path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let docker_config = tempfile::tempdir().unwrap();
+    let write_config = |json: serde_json::Value| {
+        std::fs::write(docker_config.path().join("config.json"), json.to_string()).unwrap()
+    };
+    let pairs = [
+        ("DOCKER_CONFIG", docker_config.path().to_str().unwrap()),
+        ("PATH", search_path.as_str()),
+    ];
+
+    // credHelpers names the helper for this host.
+    write_config(serde_json::json!({"credHelpers": {registry.host(): "berthtest"}}));
+    assert_eq!(
+        registries(&pairs)
+            .resolve_digest(&image)
+            .await
+            .unwrap()
+            .platform,
+        pushed.digest
+    );
+
+    // credsStore is the helper for every host; a host it does not know is anonymous.
+    write_config(serde_json::json!({"credsStore": "berthtest"}));
+    assert_eq!(
+        registries(&pairs)
+            .resolve_digest(&image)
+            .await
+            .unwrap()
+            .platform,
+        pushed.digest
+    );
+    let other = Registry::start();
+    let other_pushed = other.push_image("open/app", "v1", &ImageSpec::new("open"));
+    let open_image = ImageRef::parse(&format!("{}/open/app:v1", other.host())).unwrap();
+    assert_eq!(
+        registries(&pairs)
+            .resolve_digest(&open_image)
+            .await
+            .unwrap()
+            .platform,
+        other_pushed.digest
+    );
+
+    // A helper that is not installed is an error naming it.
+    write_config(serde_json::json!({"credHelpers": {registry.host(): "absent"}}));
+    let error = registries(&pairs).resolve_digest(&image).await.unwrap_err();
+    assert!(
+        error.to_string().contains("docker-credential-absent"),
+        "{error}"
+    );
+}
