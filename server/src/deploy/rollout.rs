@@ -87,7 +87,8 @@ enum StepError {
     Pull(#[source] ComposeError),
     #[error("up: {0}")]
     Up(#[source] ComposeError),
-    #[error("the pulled image {0} is not in the local engine")]
+    /// Compose can exit 0 from a pull that fetched nothing (seen with a missing layer).
+    #[error("pull: compose finished, but the image {0} is not in the local engine")]
     MissingImage(String),
     #[error("inspecting the image: {0}")]
     Image(#[source] DockerError),

@@ -1,6 +1,6 @@
 //! The deploy engine against the real Docker engine, compose CLI and registry (issue 5).
 
-mod harness;
+pub mod harness;
 
 use berth::engine::Action;
 use berth::store::Verdict;
@@ -137,7 +137,9 @@ async fn a_failed_pull_leaves_the_old_version_running_and_the_file_unchanged() {
     push(&registry, "1.0.0");
     let project = Project::new("badpull", &fixture("compose.yml.in"), &registry.host());
     project.up();
-    push(&registry, "1.1.0");
+    // A marker no other test uses, so the engine cannot already hold the layer.
+    let marker = format!("unpullable {:?}", std::time::SystemTime::now());
+    registry.push_image("team/app", "1.1.0", &testkit::ImageSpec::new(marker));
     // The tag and its manifest stay listed, but a layer is gone: the pull fails.
     let (_, manifest) = registry.get("/v2/team/app/manifests/1.1.0");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
