@@ -13,6 +13,7 @@ pub enum Component {
     Compose,
     Chromium,
     Chromedriver,
+    Trivy,
 }
 
 impl Component {
@@ -25,6 +26,7 @@ impl Component {
             Component::Compose => "docker compose",
             Component::Chromium => "chromium",
             Component::Chromedriver => "chromedriver",
+            Component::Trivy => "trivy",
         }
     }
 

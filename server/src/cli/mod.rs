@@ -3,6 +3,7 @@
 
 mod check;
 mod deploy;
+mod scan;
 mod serve;
 mod tags;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Serve,
     #[command(flatten)]
     Engine(EngineCommand),
+    /// Scan one image with Trivy now and print or save the report.
+    Scan(scan::ScanArgs),
     /// Rank, sort, compare and classify image tags.
     Tags(tags::TagsArgs),
 }
@@ -69,6 +72,7 @@ impl Cli {
             // Pure tag arithmetic needs no configuration: it works without an env file.
             Command::Tags(args) => Ok(tags::run(args)),
             Command::Serve => serve::run(load()?, env_file.clone()).await.map(|()| ExitCode::SUCCESS),
+            Command::Scan(args) => scan::run(args, &load()?).await,
             Command::Engine(command) => {
                 let config = load()?;
                 let store = Store::open(&config.server.database_url).await?;
