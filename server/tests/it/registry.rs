@@ -2,6 +2,7 @@
 //! htpasswd, token auth); loopback fakes speaking the documented protocol for what it will
 //! not do (429s, hostile answers, vendor APIs).
 
+mod acr;
 mod ecr;
 mod fake;
 mod hostile;

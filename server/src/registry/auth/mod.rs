@@ -2,6 +2,7 @@
 //! into [`Credentials`] (renewing them when they expire) and, where the vendor has an API
 //! for it, reads tag push times the registry API does not give.
 
+pub mod acr;
 pub mod docker_config;
 pub mod docker_hub;
 pub mod ecr;

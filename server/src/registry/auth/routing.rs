@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::acr::AcrCredentials;
 use super::docker_config::DockerConfigCredentials;
 use super::docker_hub::DockerHubCredentials;
 use super::ecr::{EcrCredentials, EcrSettings, is_ecr_host};
@@ -87,20 +88,24 @@ fn choose(registry: &str, config: &Config) -> Choice {
         {
             return basic("Azure ACR", username, password);
         }
-        if has_any(config, &["AZURE_CLIENT_SECRET"]) {
-            // A service principal can log in with Basic too (user = client id), which ACR
-            // turns into its own tokens through the challenge (AAD-OAuth.md, "SP/Admin").
-            let client_id = config.get("AZURE_CLIENT_ID").ok_or((
-                "Azure ACR",
-                AuthError::MissingKey {
-                    key: "AZURE_CLIENT_ID",
-                },
-            ))?;
-            return basic(
-                "Azure ACR",
+        if let Some(secret) = config.get("AZURE_CLIENT_SECRET") {
+            let missing = |key| ("Azure ACR", AuthError::MissingKey { key });
+            let client_id = config
+                .get("AZURE_CLIENT_ID")
+                .ok_or_else(|| missing("AZURE_CLIENT_ID"))?;
+            // With a tenant, the documented AAD flow (exchange for an ACR refresh token);
+            // without one, the service principal as plain Basic, which ACR also accepts.
+            let Some(tenant_id) = config.get("AZURE_TENANT_ID") else {
+                return basic("Azure ACR", client_id, secret);
+            };
+            return AcrCredentials::service_principal(
+                registry,
+                tenant_id,
                 client_id,
-                config.get("AZURE_CLIENT_SECRET").unwrap_or_default(),
-            );
+                &Secret::new(secret),
+            )
+            .map(|provider| Arc::new(provider) as Arc<dyn AuthProvider>)
+            .map_err(|error| ("Azure ACR", error));
         }
     }
     if is_gcp_host(registry)
