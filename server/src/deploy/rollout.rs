@@ -114,7 +114,7 @@ impl Rollout {
                 service: request.service.clone(),
             });
         };
-        let previous = blocking(|compose, service| compose_file::read_service_image(compose, service), request)
+        let previous = blocking(compose_file::read_service_image, request)
             .await
             .ok();
         let previous_tag = previous.as_ref().and_then(|image| tag_of(&image.resolved));
@@ -200,14 +200,7 @@ impl Rollout {
 
     /// Nothing on the host changed (or it was reverted): record why, leave the old version.
     async fn fail(&self, request: &DeployRequest, revision_id: i64, error: &StepError) -> Result<DeployOutcome, RolloutError> {
-        let reason = error.to_string();
-        tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
-        self.store
-            .close_revision(revision_id, Verdict::Failed, Some(&reason), None, self.clock.now())
-            .await?;
-        self.set_state(request, SyncState::Failed, Some(&reason)).await?;
-        self.publish_finished(request, revision_id, Verdict::Failed, Some(reason.clone()));
-        Ok(DeployOutcome::Failed { revision_id, reason })
+        self.fail_with(request, revision_id, error.to_string()).await
     }
 
     async fn revert_and_fail(
@@ -229,6 +222,7 @@ impl Rollout {
         self.fail_with(request, revision_id, error).await
     }
 
+    /// Record the failure, leave the service on its old version, and say so.
     async fn fail_with(&self, request: &DeployRequest, revision_id: i64, reason: String) -> Result<DeployOutcome, RolloutError> {
         tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
         self.store
@@ -250,12 +244,13 @@ impl Rollout {
         container: Option<String>,
     ) -> Result<DeployOutcome, RolloutError> {
         let mut reason = error.to_string();
-        if let Some(id) = container {
-            if let Ok(lines) = self.docker.container_logs(&id, LOG_LINES_ON_FAILURE).await {
-                self.store
-                    .append_revision_log(revision_id, &format!("\n--- last {LOG_LINES_ON_FAILURE} log lines of the failed container ---\n{lines}"))
-                    .await?;
-            }
+        let lines = match container {
+            Some(id) => self.docker.container_logs(&id, LOG_LINES_ON_FAILURE).await.ok(),
+            None => None,
+        };
+        if let Some(lines) = lines {
+            let text = format!("\n--- last {LOG_LINES_ON_FAILURE} log lines of the failed container ---\n{lines}");
+            self.store.append_revision_log(revision_id, &text).await?;
         }
         if let Err(revert) = run_blocking({
             let edit = edit.clone();

@@ -149,13 +149,12 @@ fn project_name(files: &[PathBuf], containers: &[ComposeContainer]) -> String {
         .and_then(|file| file.canonicalize().ok().or_else(|| Some(file.clone())))
         .and_then(|file| file.parent().map(Path::to_owned))
         .unwrap_or_else(|| PathBuf::from("."));
-    if let Ok(env) = std::fs::read_to_string(folder.join(".env")) {
-        if let Some(name) = crate::config::env_file::parse(&env)
-            .ok()
-            .and_then(|values| values.get("COMPOSE_PROJECT_NAME").cloned())
-        {
-            return normalize_project_name(&name);
-        }
+    let from_dotenv = std::fs::read_to_string(folder.join(".env"))
+        .ok()
+        .and_then(|env| crate::config::env_file::parse(&env).ok())
+        .and_then(|values| values.get("COMPOSE_PROJECT_NAME").cloned());
+    if let Some(name) = from_dotenv {
+        return normalize_project_name(&name);
     }
     normalize_project_name(&folder.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default())
 }

@@ -224,11 +224,12 @@ impl Engine {
 /// The newest verified revision other than the running one; failing that, what ran before
 /// Berth's first verified deploy (that version was running, so it is a known state).
 fn default_rollback_target(revisions: &[crate::store::Revision], current: Option<&str>) -> Option<String> {
+    // Revisions come newest first; the oldest verified one is the first Berth made.
     let verified = || revisions.iter().filter(|r| r.verdict.0 == Verdict::Verified);
     verified()
         .find(|r| Some(r.tag.as_str()) != current)
         .map(|r| r.tag.clone())
-        .or_else(|| verified().last().and_then(|r| r.previous_tag.clone()))
+        .or_else(|| verified().next_back().and_then(|r| r.previous_tag.clone()))
 }
 
 fn request_for(record: &ServiceRecord, discovered: &DiscoveredService, tag: &str, kind: DeployKind, actor: &str) -> DeployRequest {
