@@ -5,6 +5,7 @@
 mod acr;
 mod ecr;
 mod fake;
+mod gcp;
 mod hostile;
 mod providers;
 mod rate_limit;

@@ -7,6 +7,7 @@ pub mod docker_config;
 pub mod docker_hub;
 pub mod ecr;
 pub mod fixed;
+pub mod gcp;
 pub mod harbor;
 pub mod routing;
 pub mod swr;

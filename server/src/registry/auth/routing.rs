@@ -9,16 +9,13 @@ use super::docker_config::DockerConfigCredentials;
 use super::docker_hub::DockerHubCredentials;
 use super::ecr::{EcrCredentials, EcrSettings, is_ecr_host};
 use super::fixed::FixedCredentials;
+use super::gcp::GcpCredentials;
 use super::harbor::{HarborCredentials, harbor_host};
 use super::swr::{SwrCredentials, is_swr_host};
 use super::{AuthError, AuthProvider};
 use crate::config::Config;
 use crate::registry::reference::DOCKER_HUB;
 use crate::registry::secret::{Credentials, Secret};
-
-/// GCP's user name for an OAuth2 access token, and for a service-account key file.
-const GCP_TOKEN_USER: &str = "oauth2accesstoken";
-const GCP_KEY_USER: &str = "_json_key";
 
 /// The provider in charge of `registry`.
 pub fn provider_for(registry: &str, config: &Config) -> Arc<dyn AuthProvider> {
@@ -114,11 +111,12 @@ fn choose(registry: &str, config: &Config) -> Choice {
             .is_some_and(|host| host_of(host) == registry)
     {
         if let Some(token) = config.get("GCP_ACCESS_TOKEN") {
-            return basic("GCP", GCP_TOKEN_USER, token);
+            return Ok(Arc::new(GcpCredentials::access_token(Secret::new(token))));
         }
         if let Some(key) = config.get("GCP_SERVICE_ACCOUNT_JSON") {
-            let key = read_key_file(key).map_err(|error| ("GCP", error))?;
-            return basic("GCP", GCP_KEY_USER, &key);
+            return GcpCredentials::service_account(key)
+                .map(|provider| Arc::new(provider) as Arc<dyn AuthProvider>)
+                .map_err(|error| ("GCP", error));
         }
     }
     let docker_config = DockerConfigCredentials::new(registry, config.get("DOCKER_CONFIG"));
@@ -139,17 +137,6 @@ fn host_of(text: &str) -> &str {
 
 fn is_gcp_host(registry: &str) -> bool {
     registry == "gcr.io" || registry.ends_with(".gcr.io") || registry.ends_with("-docker.pkg.dev")
-}
-
-/// `GCP_SERVICE_ACCOUNT_JSON` is the key itself or the path of the key file.
-fn read_key_file(value: &str) -> Result<String, AuthError> {
-    if value.trim_start().starts_with('{') {
-        return Ok(value.to_owned());
-    }
-    std::fs::read_to_string(value).map_err(|error| AuthError::CloudSdk {
-        service: "GCP",
-        reason: format!("reading GCP_SERVICE_ACCOUNT_JSON file {value}: {error}"),
-    })
 }
 
 fn missing_key(error: &AuthError) -> String {
