@@ -16,7 +16,7 @@ const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
 enum TokenSource {
     Given(Secret),
-    ServiceAccount(gcp_auth::CustomServiceAccount),
+    ServiceAccount(Box<gcp_auth::CustomServiceAccount>),
 }
 
 pub struct GcpCredentials {
@@ -43,7 +43,7 @@ impl GcpCredentials {
             reason: format!("GCP_SERVICE_ACCOUNT_JSON: {error}"),
         })?;
         Ok(GcpCredentials {
-            source: TokenSource::ServiceAccount(account),
+            source: TokenSource::ServiceAccount(Box::new(account)),
         })
     }
 }
