@@ -104,7 +104,7 @@ pub async fn engine(config: &Config, env_file: Option<PathBuf>, store: Store, ev
         stable: config.engine.health_stable,
         ..HealthPolicy::default()
     };
-    Ok(Engine::new(
+    let engine = Engine::new(
         store,
         events,
         Arc::new(SystemClock),
@@ -115,5 +115,8 @@ pub async fn engine(config: &Config, env_file: Option<PathBuf>, store: Store, ev
             registry: Arc::new(registry),
         },
         health,
-    ))
+    );
+    // Before anything else touches a service: converge deploys a crash cut off.
+    engine.recover().await.context("recovering interrupted deploys")?;
+    Ok(engine)
 }

@@ -2,6 +2,7 @@
 //! as a revision; roll back by itself when verification fails.
 
 pub mod compose;
+pub mod failpoint;
 pub mod health;
 pub mod locks;
 pub mod rollout;

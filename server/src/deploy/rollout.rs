@@ -18,6 +18,7 @@ use app::model::SyncState;
 use chrono::{DateTime, Utc};
 
 use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
+use super::failpoint;
 use super::health::{self, HealthPolicy};
 use super::locks::ServiceLocks;
 use crate::clock::Clock;
@@ -132,6 +133,7 @@ impl Rollout {
             })
             .await?;
         self.set_state(request, SyncState::Deploying, None).await?;
+        failpoint::reached("deploying").await;
 
         let tag = request.tag.clone();
         let edit = match blocking(move |compose, service| compose_file::plan_tag_change(compose, service, &tag), request).await {
@@ -148,6 +150,7 @@ impl Rollout {
         {
             return self.fail(request, revision_id, &StepError::Apply(error)).await;
         }
+        failpoint::reached("edited").await;
 
         let target = target_of(request);
         match self.compose.pull(&target, &request.service).await {
@@ -162,12 +165,14 @@ impl Rollout {
             }
             Err(error) => return self.revert_and_fail(request, revision_id, &edit, StepError::Image(error)).await,
         };
+        failpoint::reached("pulled").await;
         let force = request.kind == DeployKind::Rollback;
         match self.compose.up(&target, &request.service, force).await {
             Ok(log) => self.log(revision_id, &log).await?,
             Err(error) => return self.roll_back(request, revision_id, &edit, StepError::Up(error), None).await,
         }
 
+        failpoint::reached("up").await;
         self.set_state(request, SyncState::Verifying, None).await?;
         let mut container = None;
         let verified = health::verify(
@@ -180,6 +185,7 @@ impl Rollout {
             &mut container,
         )
         .await;
+        failpoint::reached("verifying").await;
         if let Err(error) = verified {
             return self
                 .roll_back(request, revision_id, &edit, StepError::Verify(error), container)
@@ -307,15 +313,10 @@ impl Rollout {
         .map_err(|error| format!("the restored previous version did not verify either: {error}"))
     }
 
-    /// The digest the engine pulled for `image`'s repository (`repo@sha256:…`).
+    /// The digest the engine pulled for `image`'s repository.
     async fn platform_digest(&self, image: &str) -> Option<String> {
-        let repository = image.rsplit_once(':').map_or(image, |(repository, _)| repository);
         let local = self.docker.local_image(image).await.ok().flatten()?;
-        local
-            .repo_digests
-            .iter()
-            .find(|digest| digest.starts_with(&format!("{repository}@")))
-            .and_then(|digest| digest.split_once('@').map(|(_, digest)| digest.to_owned()))
+        repo_digest_for(&local.repo_digests, image)
     }
 
     async fn log(&self, revision_id: i64, log: &CommandLog) -> Result<(), StoreError> {
@@ -357,6 +358,15 @@ fn target_of(request: &DeployRequest) -> ComposeTarget {
         files: request.compose.files.clone(),
         project_dir: request.compose.project_dir.clone(),
     }
+}
+
+/// The digest among a local image's RepoDigests (`repo@sha256:…`) that belongs to `image`'s
+/// repository.
+pub fn repo_digest_for(repo_digests: &[String], image: &str) -> Option<String> {
+    let repository = image.rsplit_once(':').map_or(image, |(repository, _)| repository);
+    repo_digests
+        .iter()
+        .find_map(|entry| entry.strip_prefix(&format!("{repository}@")).map(str::to_owned))
 }
 
 /// The tag of an image reference (`repo:tag`, not a registry port).

@@ -60,7 +60,7 @@ impl Engine {
         matches.pop().ok_or_else(|| ActionError::FindService(selector.to_owned()))
     }
 
-    async fn discovered(&self, record: &ServiceRecord) -> Result<DiscoveredService, ActionError> {
+    pub(super) async fn discovered(&self, record: &ServiceRecord) -> Result<DiscoveredService, ActionError> {
         let config = self.load_config()?;
         let found = discovery::discover(&config, self.adapters.docker.as_ref())
             .await

@@ -7,6 +7,7 @@
 
 mod actions;
 mod cycle;
+mod recovery;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::store::{Store, StoreError};
 
 pub use actions::ActionError;
 pub use cycle::{Action, CycleReport, ServiceReport};
+pub use recovery::Recovered;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
