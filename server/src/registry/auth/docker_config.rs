@@ -235,3 +235,46 @@ async fn run_helper(
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auths_entries_decode_like_docker() {
+        let entry = |json: &str| entry_credentials(&serde_json::from_str(json).unwrap());
+        assert_eq!(
+            entry(r#"{"auth":"dXNlcjpwYTpzcw=="}"#).unwrap(),
+            Credentials::Basic {
+                username: "user".into(),
+                password: Secret::new("pa:ss")
+            },
+            "the password may hold a colon"
+        );
+        assert_eq!(
+            entry(r#"{"identitytoken":"refresh"}"#).unwrap(),
+            Credentials::RefreshToken(Secret::new("refresh"))
+        );
+        assert_eq!(entry(r#"{}"#).unwrap(), Credentials::Anonymous);
+        assert!(entry(r#"{"auth":"not base64!"}"#).is_err());
+        assert!(
+            entry(r#"{"auth":"bm9jb2xvbg=="}"#).is_err(),
+            "user:password is required"
+        );
+    }
+
+    #[test]
+    fn server_keys_name_the_same_registry_in_any_form() {
+        assert_eq!(normalise_server("https://index.docker.io/v1/"), DOCKER_HUB);
+        assert_eq!(
+            normalise_server("registry.example:5000"),
+            "registry.example:5000"
+        );
+        assert_eq!(
+            normalise_server("https://registry.example:5000/v2/"),
+            "registry.example:5000"
+        );
+        let hub = DockerConfigCredentials::new(DOCKER_HUB, Some("/nonexistent"));
+        assert_eq!(hub.server_name(), "https://index.docker.io/v1/");
+    }
+}

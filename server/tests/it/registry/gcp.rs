@@ -23,6 +23,7 @@ fn rsa_key_pair(dir: &std::path::Path) -> (String, String) {
             "-out",
         ])
         .arg(&private)
+        .stderr(std::process::Stdio::null())
         .status()
         .expect("running openssl genpkey");
     assert!(status.success());

@@ -103,3 +103,36 @@ async fn a_long_retry_after_fails_fast_as_limited_until() {
     assert_eq!(limited.request_count(), 1);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrency_per_registry_is_bounded() {
+    use std::sync::atomic::AtomicUsize;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (in_flight.clone(), most.clone());
+    let server = FakeServer::start(move |_| {
+        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(current, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(150));
+        now.fetch_sub(1, Ordering::SeqCst);
+        manifest_head()
+    })
+    .await;
+    let registries = Arc::new(registries(&[("REGISTRY_CONCURRENCY", "2")]));
+    let checks: Vec<_> = (0..6)
+        .map(|n| {
+            let registries = registries.clone();
+            let image = ImageRef::parse(&format!("{}/app:v{n}", server.host())).unwrap();
+            tokio::spawn(async move { registries.resolve_digest(&image).await })
+        })
+        .collect();
+    for check in checks {
+        check.await.unwrap().unwrap();
+    }
+    assert_eq!(server.request_count(), 6);
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "at most REGISTRY_CONCURRENCY requests at once"
+    );
+}
