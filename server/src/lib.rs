@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod deploy;
 pub mod discovery;
+pub mod doctor;
 pub mod engine;
 pub mod events;
 pub mod ranking;

@@ -3,6 +3,7 @@
 
 mod compose_file;
 mod deploy;
+mod doctor;
 mod rollback;
 mod ranking;
 mod registry;
