@@ -14,6 +14,8 @@ pub enum Component {
     Chromium,
     Chromedriver,
     Trivy,
+    /// `moto_server` (PyPI moto[server]): the AWS API double for ECR.
+    MotoServer,
 }
 
 impl Component {
@@ -27,6 +29,7 @@ impl Component {
             Component::Chromium => "chromium",
             Component::Chromedriver => "chromedriver",
             Component::Trivy => "trivy",
+            Component::MotoServer => "moto_server",
         }
     }
 

@@ -3,6 +3,8 @@
 
 mod check;
 mod deploy;
+mod doctor;
+mod registry;
 mod scan;
 mod serve;
 mod tags;
@@ -42,6 +44,11 @@ pub enum Command {
     Serve,
     #[command(flatten)]
     Engine(EngineCommand),
+    /// Check the configuration and what it points at: keys, compose files, registry logins,
+    /// Docker, compose, Trivy.
+    Doctor(doctor::DoctorArgs),
+    /// Resolve digests and list tags as Berth sees them.
+    Registry(registry::RegistryArgs),
     /// Scan one image with Trivy now and print or save the report.
     Scan(scan::ScanArgs),
     /// Rank, sort, compare and classify image tags.
@@ -73,6 +80,9 @@ impl Cli {
             Command::Tags(args) => Ok(tags::run(args)),
             Command::Serve => serve::run(load()?, env_file.clone()).await.map(|()| ExitCode::SUCCESS),
             Command::Scan(args) => scan::run(args, &load()?).await,
+            // Doctor reports a configuration that does not load, so it reads it itself.
+            Command::Doctor(args) => doctor::run(args, env_file.as_deref()).await,
+            Command::Registry(args) => registry::run(args, &load()?).await,
             Command::Engine(command) => {
                 let config = load()?;
                 let store = Store::open(&config.server.database_url).await?;

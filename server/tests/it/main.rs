@@ -2,6 +2,7 @@
 //! area. Tests that need a real component call `testkit::require`, which fails under CI=true.
 
 mod compose_file;
+mod crash;
 mod deploy;
 mod doctor;
 mod rollback;
