@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -14,19 +15,17 @@ cargo fmt --all -- --check
 step "clippy (per package: a workspace-wide build would unify ssr and hydrate in app)"
 cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 cargo clippy -p frontend --target wasm32-unknown-unknown --target-dir "$target_dir/wasm" -- -D warnings
 cargo clippy -p testkit -p end2end --all-targets -- -D warnings
-
-step "shell scripts (shellcheck, bats)"
-scripts/tests/run.sh
 
 step "build (WASM, site, berth binary)"
 scripts/build.sh
 
+step "shell scripts (shellcheck, bats; generate_env.sh's output read back by berth doctor)"
+BERTH_BIN="$target_dir/debug/berth" scripts/tests/run.sh
+
 step "unit and integration tests"
 cargo test -p server -p testkit
-cargo test -p app --features ssr
 
 step "end2end (real Chromium over WebDriver)"
 cargo test -p end2end -- --test-threads=1

@@ -44,7 +44,9 @@ impl SyncState {
     }
 
     pub fn parse(text: &str) -> Option<SyncState> {
-        SyncState::ALL.into_iter().find(|state| state.as_str() == text)
+        SyncState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
     }
 
     /// The label a person reads on a badge (colour is never the only signal).

@@ -16,10 +16,23 @@ async fn first_page_is_server_rendered_then_hydrated() -> anyhow::Result<()> {
 
     // Without JavaScript: the HTML already holds the (empty) service list and its advice.
     let html = reqwest::get(server.url("/")).await?.text().await?;
-    assert!(html.contains(r#"data-testid="empty-state""#), "not server-rendered:\n{html}");
-    assert!(html.contains("COMPOSE_FILE_PATH_"), "the empty state must say what to configure");
-    assert!(html.contains("/pkg/berth.js"), "no hydration script in:\n{html}");
-    for (path, content_type) in [("/pkg/berth.wasm", "application/wasm"), ("/pkg/berth.js", "javascript"), ("/pkg/berth.css", "text/css")] {
+    assert!(
+        html.contains(r#"data-testid="empty-state""#),
+        "not server-rendered:\n{html}"
+    );
+    assert!(
+        html.contains("COMPOSE_FILE_PATH_"),
+        "the empty state must say what to configure"
+    );
+    assert!(
+        html.contains("/pkg/berth.js"),
+        "no hydration script in:\n{html}"
+    );
+    for (path, content_type) in [
+        ("/pkg/berth.wasm", "application/wasm"),
+        ("/pkg/berth.js", "javascript"),
+        ("/pkg/berth.css", "text/css"),
+    ] {
         let response = reqwest::get(server.url(path)).await?;
         assert_eq!(response.status(), 200, "{path}");
         let served = response.headers()["content-type"].to_str()?.to_owned();
@@ -49,8 +62,12 @@ async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
     assert!(empty.text().await?.contains("not managing any services"));
 
     // Before hydration the button does nothing; keep clicking until the WASM answers.
-    let button = client.find(Locator::Css(r#"[data-testid="check-now"]"#)).await?;
-    let output = client.find(Locator::Css(r#"[data-testid="check-result"]"#)).await?;
+    let button = client
+        .find(Locator::Css(r#"[data-testid="check-now"]"#))
+        .await?;
+    let output = client
+        .find(Locator::Css(r#"[data-testid="check-result"]"#))
+        .await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let answer = loop {
         if button.is_enabled().await? {
@@ -61,7 +78,10 @@ async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
         if !text.is_empty() {
             break text;
         }
-        anyhow::ensure!(Instant::now() < deadline, "the page never hydrated: Check now did not answer");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the page never hydrated: Check now did not answer"
+        );
     };
     assert!(
         answer.starts_with("Checked 0 service(s) at ") && answer.ends_with(" UTC"),

@@ -23,7 +23,10 @@ async fn healthz_events_and_graceful_shutdown() -> anyhow::Result<()> {
     assert!(first.contains("event: heartbeat"), "{first}");
 
     // SIGTERM with a stream still open: Berth ends the stream and exits cleanly.
-    assert!(server.database().exists(), "the database is created next to the env file");
+    assert!(
+        server.database().exists(),
+        "the database is created next to the env file"
+    );
     let status = server
         .terminate(Duration::from_secs(10))
         .expect("berth did not stop within 10 s of SIGTERM");
@@ -36,7 +39,9 @@ fn a_failed_migration_stops_start_up_with_the_reason() {
     let mut server = BerthServer::start(&[]);
     let database = server.database();
     let folder = server.folder.path().to_owned();
-    server.terminate(Duration::from_secs(10)).expect("berth stopped");
+    server
+        .terminate(Duration::from_secs(10))
+        .expect("berth stopped");
     // Tamper with the record of an applied migration, as a hand edit or a downgrade would.
     let tampered = Command::new("python3")
         .arg("-c")
@@ -56,5 +61,8 @@ fn a_failed_migration_stops_start_up_with_the_reason() {
         .expect("running berth");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "berth must not start: {stderr}");
-    assert!(stderr.contains("migration"), "the reason must be given: {stderr}");
+    assert!(
+        stderr.contains("migration"),
+        "the reason must be given: {stderr}"
+    );
 }

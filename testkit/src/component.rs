@@ -61,7 +61,9 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 fn is_static_busybox(path: &std::path::Path) -> bool {
     // busybox-static replaces /bin/busybox with a binary that has no program interpreter.
     std::fs::read(path)
-        .map(|bytes| bytes.starts_with(b"\x7fELF") && !bytes.windows(16).any(|w| w == b"/lib64/ld-linux"))
+        .map(|bytes| {
+            bytes.starts_with(b"\x7fELF") && !bytes.windows(16).any(|w| w == b"/lib64/ld-linux")
+        })
         .unwrap_or(false)
 }
 

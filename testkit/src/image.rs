@@ -95,8 +95,11 @@ impl OciLayout {
     pub fn new() -> OciLayout {
         let dir = tempfile::tempdir().expect("creating a temporary OCI layout folder");
         std::fs::create_dir_all(dir.path().join("blobs/sha256")).expect("creating blobs/sha256");
-        std::fs::write(dir.path().join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
-            .expect("writing oci-layout");
+        std::fs::write(
+            dir.path().join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .expect("writing oci-layout");
         OciLayout {
             dir,
             busybox_layer: None,
@@ -163,7 +166,10 @@ impl OciLayout {
             append_file(builder, "etc/berth-marker", 0o644, spec.marker.as_bytes());
         });
         let marker_diff_id = sha256_digest(&marker_tar);
-        let marker = self.write_blob("application/vnd.oci.image.layer.v1.tar+gzip", &gzip(&marker_tar));
+        let marker = self.write_blob(
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            &gzip(&marker_tar),
+        );
 
         let mut config = serde_json::json!({
             "created": "2026-01-01T00:00:00Z",
@@ -273,7 +279,9 @@ fn append_dir(builder: &mut tar::Builder<Vec<u8>>, path: &str) {
     header.set_mode(if path == "tmp/" { 0o1777 } else { 0o755 });
     header.set_mtime(0);
     header.set_size(0);
-    builder.append_data(&mut header, path, std::io::empty()).expect("tar dir");
+    builder
+        .append_data(&mut header, path, std::io::empty())
+        .expect("tar dir");
 }
 
 fn append_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, bytes: &[u8]) {
@@ -281,7 +289,9 @@ fn append_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, bytes
     header.set_mode(mode);
     header.set_mtime(0);
     header.set_size(bytes.len() as u64);
-    builder.append_data(&mut header, path, bytes).expect("tar file");
+    builder
+        .append_data(&mut header, path, bytes)
+        .expect("tar file");
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

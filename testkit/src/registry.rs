@@ -78,7 +78,11 @@ impl Registry {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("docker-registry did not listen on port {} within 20 s; its log:\n{}", self.port, self.log());
+        panic!(
+            "docker-registry did not listen on port {} within 20 s; its log:\n{}",
+            self.port,
+            self.log()
+        );
     }
 
     /// `127.0.0.1:PORT`, the registry part of an image reference.
@@ -144,7 +148,8 @@ impl Registry {
     /// A plain HTTP GET against the registry (no client library, so tests of Berth's own
     /// client do not depend on it); returns status and body.
     pub fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connecting to the registry");
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.port)).expect("connecting to the registry");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("read timeout");
@@ -155,7 +160,9 @@ impl Registry {
         )
         .expect("writing the request");
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("reading the response");
+        stream
+            .read_to_string(&mut response)
+            .expect("reading the response");
         let status = response
             .split(' ')
             .nth(1)

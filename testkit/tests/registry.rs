@@ -5,13 +5,20 @@ use testkit::{Component, ImageSpec, Registry, require};
 
 #[test]
 fn pushes_two_tags_and_lists_them_over_http() {
-    if !require(&[Component::DockerRegistry, Component::Skopeo, Component::BusyboxStatic]) {
+    if !require(&[
+        Component::DockerRegistry,
+        Component::Skopeo,
+        Component::BusyboxStatic,
+    ]) {
         return;
     }
     let registry = Registry::start();
     let first = registry.push_image("team/app", "1.0.0", &ImageSpec::new("one"));
     let second = registry.push_image("team/app", "1.1.0", &ImageSpec::new("two"));
-    assert_ne!(first.digest, second.digest, "distinct markers must give distinct images");
+    assert_ne!(
+        first.digest, second.digest,
+        "distinct markers must give distinct images"
+    );
 
     let (status, body) = registry.get("/v2/team/app/tags/list");
     assert_eq!(status, 200, "{body}");
@@ -29,7 +36,10 @@ fn pushes_two_tags_and_lists_them_over_http() {
     // The registry serves the manifest skopeo pushed byte for byte (same digest).
     let (status, manifest) = registry.get("/v2/team/app/manifests/1.1.0");
     assert_eq!(status, 200);
-    assert_eq!(testkit::image::sha256_digest(manifest.as_bytes()), second.digest);
+    assert_eq!(
+        testkit::image::sha256_digest(manifest.as_bytes()),
+        second.digest
+    );
 
     let port = registry.port();
     drop(registry);

@@ -54,7 +54,10 @@ fn ServiceGrid(services: Vec<ServiceSummary>) -> impl IntoView {
 
 #[component]
 fn ServiceCard(service: ServiceSummary) -> impl IntoView {
-    let tag = service.current_tag.clone().unwrap_or_else(|| "—".to_owned());
+    let tag = service
+        .current_tag
+        .clone()
+        .unwrap_or_else(|| "—".to_owned());
     view! {
         <li class="card" data-service=service.name.clone()>
             <h2>{service.name.clone()}<span class="project">{service.project.clone()}</span></h2>

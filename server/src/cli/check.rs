@@ -37,11 +37,17 @@ pub async fn check(engine: &Engine, args: &CheckArgs) -> anyhow::Result<ExitCode
             );
         }
     }
-    let failed = report
-        .services
-        .iter()
-        .any(|s| matches!(s.action, Action::DeployFailed { .. } | Action::RolledBack { .. }));
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let failed = report.services.iter().any(|s| {
+        matches!(
+            s.action,
+            Action::DeployFailed { .. } | Action::RolledBack { .. }
+        )
+    });
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn describe(action: &Action, dry_run: bool) -> String {

@@ -9,7 +9,10 @@ use crate::engine::Engine;
 
 /// Who the event log names for actions taken from the command line.
 fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+    )
 }
 
 #[derive(Debug, Args)]
@@ -32,7 +35,10 @@ pub struct RollbackArgs {
 #[derive(Debug, Subcommand)]
 pub enum PinCommand {
     /// Keep SERVICE on TAG (default: its current tag) until unpinned.
-    Pin { service: String, tag: Option<String> },
+    Pin {
+        service: String,
+        tag: Option<String>,
+    },
     /// Let SERVICE follow new tags again.
     Unpin { service: String },
     /// Never move SERVICE to TAG.
@@ -42,26 +48,42 @@ pub enum PinCommand {
 }
 
 pub async fn deploy(engine: &Engine, args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    let outcome = engine.deploy_service(&args.service, args.tag.as_deref(), &actor()).await?;
+    let outcome = engine
+        .deploy_service(&args.service, args.tag.as_deref(), &actor())
+        .await?;
     Ok(report(&outcome))
 }
 
 pub async fn rollback(engine: &Engine, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
-    let outcome = engine.rollback(&args.service, args.to.as_deref(), &actor()).await?;
+    let outcome = engine
+        .rollback(&args.service, args.to.as_deref(), &actor())
+        .await?;
     Ok(report(&outcome))
 }
 
 fn report(outcome: &DeployOutcome) -> ExitCode {
     match outcome {
-        DeployOutcome::Verified { revision_id, digest } => {
-            println!("verified (revision {revision_id}, digest {})", digest.as_deref().unwrap_or("unknown"));
+        DeployOutcome::Verified {
+            revision_id,
+            digest,
+        } => {
+            println!(
+                "verified (revision {revision_id}, digest {})",
+                digest.as_deref().unwrap_or("unknown")
+            );
             ExitCode::SUCCESS
         }
-        DeployOutcome::Failed { revision_id, reason } => {
+        DeployOutcome::Failed {
+            revision_id,
+            reason,
+        } => {
             eprintln!("failed (revision {revision_id}): {reason}");
             ExitCode::FAILURE
         }
-        DeployOutcome::RolledBack { revision_id, reason } => {
+        DeployOutcome::RolledBack {
+            revision_id,
+            reason,
+        } => {
             eprintln!("failed and rolled back (revision {revision_id}): {reason}");
             ExitCode::FAILURE
         }

@@ -28,7 +28,11 @@ use crate::registry::Registries;
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
-#[command(name = "berth", version, about = "GitOps deployment agent for Docker Compose hosts")]
+#[command(
+    name = "berth",
+    version,
+    about = "GitOps deployment agent for Docker Compose hosts"
+)]
 pub struct Cli {
     /// The env file to read (default: .updater.env in the working directory, if present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -78,7 +82,9 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             // Pure tag arithmetic needs no configuration: it works without an env file.
             Command::Tags(args) => Ok(tags::run(args)),
-            Command::Serve => serve::run(load()?, env_file.clone()).await.map(|()| ExitCode::SUCCESS),
+            Command::Serve => serve::run(load()?, env_file.clone())
+                .await
+                .map(|()| ExitCode::SUCCESS),
             Command::Scan(args) => scan::run(args, &load()?).await,
             // Doctor reports a configuration that does not load, so it reads it itself.
             Command::Doctor(args) => doctor::run(args, env_file.as_deref()).await,
@@ -86,7 +92,13 @@ impl Cli {
             Command::Engine(command) => {
                 let config = load()?;
                 let store = Store::open(&config.server.database_url).await?;
-                let engine = engine(&config, env_file.clone(), store.clone(), EventBus::default()).await?;
+                let engine = engine(
+                    &config,
+                    env_file.clone(),
+                    store.clone(),
+                    EventBus::default(),
+                )
+                .await?;
                 let code = match &command {
                     EngineCommand::Check(args) => check::check(&engine, args).await,
                     EngineCommand::Status(args) => check::status(&engine, args).await,
@@ -102,8 +114,15 @@ impl Cli {
 }
 
 /// The engine with the real adapters, as every command that checks or deploys needs it.
-pub async fn engine(config: &Config, env_file: Option<PathBuf>, store: Store, events: EventBus) -> anyhow::Result<Engine> {
-    let docker = EngineDocker::connect().await.context("connecting to the Docker engine")?;
+pub async fn engine(
+    config: &Config,
+    env_file: Option<PathBuf>,
+    store: Store,
+    events: EventBus,
+) -> anyhow::Result<Engine> {
+    let docker = EngineDocker::connect()
+        .await
+        .context("connecting to the Docker engine")?;
     let compose = ComposeCli::detect().await.unwrap_or_else(|error| {
         tracing::warn!(%error, "deploys will fail until the compose CLI is installed");
         ComposeCli::v2()
@@ -127,6 +146,9 @@ pub async fn engine(config: &Config, env_file: Option<PathBuf>, store: Store, ev
         health,
     );
     // Before anything else touches a service: converge deploys a crash cut off.
-    engine.recover().await.context("recovering interrupted deploys")?;
+    engine
+        .recover()
+        .await
+        .context("recovering interrupted deploys")?;
     Ok(engine)
 }

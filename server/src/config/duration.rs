@@ -71,7 +71,10 @@ mod tests {
     fn rejects_what_it_cannot_read() {
         assert_eq!(parse(""), Err(DurationError::Empty));
         assert_eq!(parse("0"), Err(DurationError::Zero));
-        assert_eq!(parse("5 minutes"), Err(DurationError::Malformed("5 minutes".into())));
+        assert_eq!(
+            parse("5 minutes"),
+            Err(DurationError::Malformed("5 minutes".into()))
+        );
         assert_eq!(parse("10x"), Err(DurationError::Malformed("10x".into())));
         assert_eq!(parse("m"), Err(DurationError::Malformed("m".into())));
         assert_eq!(parse("30m5"), Err(DurationError::Malformed("30m5".into())));

@@ -25,11 +25,13 @@ pub enum EnvFileError {
 /// Read and parse an env file. A missing file is `Ok(None)`: running on defaults is normal.
 pub fn read(path: &Path) -> Result<Option<BTreeMap<String, String>>, EnvFileError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text).map(Some).map_err(|(line, reason)| EnvFileError::Parse {
-            path: path.to_owned(),
-            line,
-            reason,
-        }),
+        Ok(text) => parse(&text)
+            .map(Some)
+            .map_err(|(line, reason)| EnvFileError::Parse {
+                path: path.to_owned(),
+                line,
+                reason,
+            }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(EnvFileError::Read {
             path: path.to_owned(),
@@ -55,7 +57,9 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, (usize, String)> {
         if !is_valid_key(key) {
             return Err((
                 line_number,
-                format!("{key:?} is not a valid key (letters, digits and _, not starting with a digit)"),
+                format!(
+                    "{key:?} is not a valid key (letters, digits and _, not starting with a digit)"
+                ),
             ));
         }
         let value = parse_value(value.trim_start())
@@ -132,7 +136,10 @@ COMMENTED=value # trailing comment
         let values = parse(text).unwrap();
         assert_eq!(values["CHECK_INTERVAL"], "300");
         assert_eq!(values["AWS_REGION"], "us-east-2");
-        assert_eq!(values["ALLOW_TAGS"], r"regexp:^(?=.{1,25}$)v?\d+\.\d+\.\d+$");
+        assert_eq!(
+            values["ALLOW_TAGS"],
+            r"regexp:^(?=.{1,25}$)v?\d+\.\d+\.\d+$"
+        );
         assert_eq!(values["HARBOR_USERNAME"], "robot$berth");
         assert_eq!(values["EMPTY"], "");
         assert_eq!(values["COMMENTED"], "value");
@@ -148,6 +155,9 @@ COMMENTED=value # trailing comment
         assert_eq!(line, 1);
         assert!(reason.contains("\"1BAD\" is not a valid key"), "{reason}");
         let (_, reason) = parse("A=\"open").unwrap_err();
-        assert!(reason.contains("value of A: unterminated double quote"), "{reason}");
+        assert!(
+            reason.contains("value of A: unterminated double quote"),
+            "{reason}"
+        );
     }
 }

@@ -133,7 +133,10 @@ impl Config {
 
     /// Every key that starts with `prefix`, with the rest of the key and its value
     /// (`COMPOSE_FILE_PATH_SHOP=…` under `COMPOSE_FILE_PATH_` gives `("SHOP", "…")`).
-    pub fn with_prefix<'c>(&'c self, prefix: &'c str) -> impl Iterator<Item = (&'c str, &'c str)> + 'c {
+    pub fn with_prefix<'c>(
+        &'c self,
+        prefix: &'c str,
+    ) -> impl Iterator<Item = (&'c str, &'c str)> + 'c {
         self.values
             .range(prefix.to_owned()..)
             .take_while(move |(key, _)| key.starts_with(prefix))
@@ -223,9 +226,15 @@ mod tests {
     fn a_bad_value_is_named_with_its_key() {
         let error = config(&[("LISTEN_ADDR", "localhost")], &[]).unwrap_err();
         let message = error.to_string();
-        assert!(message.starts_with("LISTEN_ADDR=\"localhost\": "), "{message}");
+        assert!(
+            message.starts_with("LISTEN_ADDR=\"localhost\": "),
+            "{message}"
+        );
         let error = config(&[("CHECK_INTERVAL", "soon")], &[]).unwrap_err();
-        assert!(error.to_string().starts_with("CHECK_INTERVAL=\"soon\": "), "{error}");
+        assert!(
+            error.to_string().starts_with("CHECK_INTERVAL=\"soon\": "),
+            "{error}"
+        );
     }
 
     #[test]

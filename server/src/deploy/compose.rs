@@ -48,9 +48,15 @@ pub struct CommandLog {
 
 #[async_trait]
 pub trait ComposeApi: Send + Sync {
-    async fn pull(&self, target: &ComposeTarget, service: &str) -> Result<CommandLog, ComposeError>;
+    async fn pull(&self, target: &ComposeTarget, service: &str)
+    -> Result<CommandLog, ComposeError>;
     /// `up -d --no-deps SERVICE`, with `--force-recreate` when asked.
-    async fn up(&self, target: &ComposeTarget, service: &str, force_recreate: bool) -> Result<CommandLog, ComposeError>;
+    async fn up(
+        &self,
+        target: &ComposeTarget,
+        service: &str,
+        force_recreate: bool,
+    ) -> Result<CommandLog, ComposeError>;
 }
 
 #[derive(Debug, Clone)]
@@ -140,16 +146,30 @@ fn describe(program: &[String], target: &ComposeTarget, args: &[&str]) -> String
         .iter()
         .map(|file| format!(" -f {}", file.display()))
         .collect();
-    format!("{} -p {}{files} {}", program.join(" "), target.project, args.join(" "))
+    format!(
+        "{} -p {}{files} {}",
+        program.join(" "),
+        target.project,
+        args.join(" ")
+    )
 }
 
 #[async_trait]
 impl ComposeApi for ComposeCli {
-    async fn pull(&self, target: &ComposeTarget, service: &str) -> Result<CommandLog, ComposeError> {
+    async fn pull(
+        &self,
+        target: &ComposeTarget,
+        service: &str,
+    ) -> Result<CommandLog, ComposeError> {
         self.run(target, &["pull", service]).await
     }
 
-    async fn up(&self, target: &ComposeTarget, service: &str, force_recreate: bool) -> Result<CommandLog, ComposeError> {
+    async fn up(
+        &self,
+        target: &ComposeTarget,
+        service: &str,
+        force_recreate: bool,
+    ) -> Result<CommandLog, ComposeError> {
         let mut args = vec!["up", "-d", "--no-deps"];
         if force_recreate {
             args.push("--force-recreate");

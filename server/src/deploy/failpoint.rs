@@ -11,7 +11,10 @@ pub async fn reached(step: &str) {
         if let Ok(file) = std::env::var("BERTH_FAILPOINT_FILE") {
             let _ = std::fs::write(file, step);
         }
-        tracing::warn!(step, "paused at a failpoint (BERTH_FAILPOINT_PAUSE); waiting to be killed");
+        tracing::warn!(
+            step,
+            "paused at a failpoint (BERTH_FAILPOINT_PAUSE); waiting to be killed"
+        );
         std::future::pending::<()>().await;
     }
 }

@@ -30,7 +30,9 @@ impl Default for HealthPolicy {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealthError {
-    #[error("no container of {project}/{service} runs image {image_id} after `up` (waited {seconds} s)")]
+    #[error(
+        "no container of {project}/{service} runs image {image_id} after `up` (waited {seconds} s)"
+    )]
     FindContainer {
         project: String,
         service: String,
@@ -46,7 +48,11 @@ pub enum HealthError {
     #[error("the container did not become healthy within {seconds} s (health: {status})")]
     HealthTimeout { seconds: u64, status: String },
     #[error("the HTTP probe {url} did not answer 2xx within {seconds} s: {last}")]
-    Probe { url: String, seconds: u64, last: String },
+    Probe {
+        url: String,
+        seconds: u64,
+        last: String,
+    },
     #[error("reading the container's state failed")]
     Inspect(#[source] DockerError),
 }
@@ -54,7 +60,10 @@ pub enum HealthError {
 impl HealthError {
     /// The container the failure was seen on, for its logs.
     pub fn is_container_failure(&self) -> bool {
-        !matches!(self, HealthError::Inspect(_) | HealthError::FindContainer { .. })
+        !matches!(
+            self,
+            HealthError::Inspect(_) | HealthError::FindContainer { .. }
+        )
     }
 }
 
@@ -78,9 +87,14 @@ pub async fn verify(
 ) -> Result<Healthy, HealthError> {
     let started = Instant::now();
     let container_id = loop {
-        let containers = docker.compose_containers().await.map_err(HealthError::Inspect)?;
+        let containers = docker
+            .compose_containers()
+            .await
+            .map_err(HealthError::Inspect)?;
         if let Some(container) = containers.iter().find(|container| {
-            container.project == project && container.service == service && container.image_id == image_id
+            container.project == project
+                && container.service == service
+                && container.image_id == image_id
         }) {
             break container.id.clone();
         }
@@ -135,7 +149,10 @@ pub async fn verify(
 }
 
 async fn read(docker: &dyn DockerApi, id: &str) -> Result<ContainerState, HealthError> {
-    docker.container_state(id).await.map_err(HealthError::Inspect)
+    docker
+        .container_state(id)
+        .await
+        .map_err(HealthError::Inspect)
 }
 
 fn check_running(state: &ContainerState) -> Result<(), HealthError> {

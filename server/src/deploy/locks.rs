@@ -15,7 +15,10 @@ impl ServiceLocks {
     /// The service's lock, or `None` when a deploy of it is already running.
     pub fn try_acquire(&self, service_id: i64) -> Option<OwnedMutexGuard<()>> {
         let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut locks = self
+                .locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             locks.entry(service_id).or_default().clone()
         };
         lock.try_lock_owned().ok()
@@ -31,7 +34,10 @@ mod tests {
         let locks = ServiceLocks::default();
         let first = locks.try_acquire(1).expect("free");
         assert!(locks.try_acquire(1).is_none(), "must not interleave");
-        assert!(locks.try_acquire(2).is_some(), "other services are independent");
+        assert!(
+            locks.try_acquire(2).is_some(),
+            "other services are independent"
+        );
         drop(first);
         assert!(locks.try_acquire(1).is_some());
     }

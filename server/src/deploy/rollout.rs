@@ -32,7 +32,9 @@ const LOG_LINES_ON_FAILURE: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RolloutError {
-    #[error("{project}/{service} is already being deployed; try again when that deploy has finished")]
+    #[error(
+        "{project}/{service} is already being deployed; try again when that deploy has finished"
+    )]
     Busy { project: String, service: String },
     #[error("recording the deploy failed")]
     Store(#[from] StoreError),
@@ -70,7 +72,10 @@ pub struct DeployRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeployOutcome {
-    Verified { revision_id: i64, digest: Option<String> },
+    Verified {
+        revision_id: i64,
+        digest: Option<String>,
+    },
     /// Nothing changed on the host (the old container still runs).
     Failed { revision_id: i64, reason: String },
     /// The new version was started, failed, and the previous one was restored.
@@ -136,40 +141,68 @@ impl Rollout {
         failpoint::reached("deploying").await;
 
         let tag = request.tag.clone();
-        let edit = match blocking(move |compose, service| compose_file::plan_tag_change(compose, service, &tag), request).await {
+        let edit = match blocking(
+            move |compose, service| compose_file::plan_tag_change(compose, service, &tag),
+            request,
+        )
+        .await
+        {
             Ok(edit) => edit,
-            Err(error) => return self.fail(request, revision_id, &StepError::Plan(error)).await,
+            Err(error) => {
+                return self
+                    .fail(request, revision_id, &StepError::Plan(error))
+                    .await;
+            }
         };
-        let edit_json = serde_json::to_string(&edit).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        self.store.record_edit(revision_id, &edit_json, &edit.diff).await?;
+        let edit_json =
+            serde_json::to_string(&edit).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        self.store
+            .record_edit(revision_id, &edit_json, &edit.diff)
+            .await?;
         if let Err(error) = run_blocking({
             let edit = edit.clone();
             move || edit.apply()
         })
         .await
         {
-            return self.fail(request, revision_id, &StepError::Apply(error)).await;
+            return self
+                .fail(request, revision_id, &StepError::Apply(error))
+                .await;
         }
         failpoint::reached("edited").await;
 
         let target = target_of(request);
         match self.compose.pull(&target, &request.service).await {
             Ok(log) => self.log(revision_id, &log).await?,
-            Err(error) => return self.revert_and_fail(request, revision_id, &edit, StepError::Pull(error)).await,
+            Err(error) => {
+                return self
+                    .revert_and_fail(request, revision_id, &edit, StepError::Pull(error))
+                    .await;
+            }
         }
         let image_id = match self.docker.local_image(&edit.new_image).await {
             Ok(Some(image)) => image.id,
             Ok(None) => {
                 let error = StepError::MissingImage(edit.new_image.clone());
-                return self.revert_and_fail(request, revision_id, &edit, error).await;
+                return self
+                    .revert_and_fail(request, revision_id, &edit, error)
+                    .await;
             }
-            Err(error) => return self.revert_and_fail(request, revision_id, &edit, StepError::Image(error)).await,
+            Err(error) => {
+                return self
+                    .revert_and_fail(request, revision_id, &edit, StepError::Image(error))
+                    .await;
+            }
         };
         failpoint::reached("pulled").await;
         let force = request.kind == DeployKind::Rollback;
         match self.compose.up(&target, &request.service, force).await {
             Ok(log) => self.log(revision_id, &log).await?,
-            Err(error) => return self.roll_back(request, revision_id, &edit, StepError::Up(error), None).await,
+            Err(error) => {
+                return self
+                    .roll_back(request, revision_id, &edit, StepError::Up(error), None)
+                    .await;
+            }
         }
 
         failpoint::reached("up").await;
@@ -188,7 +221,13 @@ impl Rollout {
         failpoint::reached("verifying").await;
         if let Err(error) = verified {
             return self
-                .roll_back(request, revision_id, &edit, StepError::Verify(error), container)
+                .roll_back(
+                    request,
+                    revision_id,
+                    &edit,
+                    StepError::Verify(error),
+                    container,
+                )
                 .await;
         }
         let digest = self.platform_digest(&edit.new_image).await;
@@ -201,12 +240,21 @@ impl Rollout {
             .await?;
         self.publish_state(request, SyncState::Synced, None);
         self.publish_finished(request, revision_id, Verdict::Verified, None);
-        Ok(DeployOutcome::Verified { revision_id, digest })
+        Ok(DeployOutcome::Verified {
+            revision_id,
+            digest,
+        })
     }
 
     /// Nothing on the host changed (or it was reverted): record why, leave the old version.
-    async fn fail(&self, request: &DeployRequest, revision_id: i64, error: &StepError) -> Result<DeployOutcome, RolloutError> {
-        self.fail_with(request, revision_id, error.to_string()).await
+    async fn fail(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        error: &StepError,
+    ) -> Result<DeployOutcome, RolloutError> {
+        self.fail_with(request, revision_id, error.to_string())
+            .await
     }
 
     async fn revert_and_fail(
@@ -229,14 +277,29 @@ impl Rollout {
     }
 
     /// Record the failure, leave the service on its old version, and say so.
-    async fn fail_with(&self, request: &DeployRequest, revision_id: i64, reason: String) -> Result<DeployOutcome, RolloutError> {
+    async fn fail_with(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        reason: String,
+    ) -> Result<DeployOutcome, RolloutError> {
         tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
         self.store
-            .close_revision(revision_id, Verdict::Failed, Some(&reason), None, self.clock.now())
+            .close_revision(
+                revision_id,
+                Verdict::Failed,
+                Some(&reason),
+                None,
+                self.clock.now(),
+            )
             .await?;
-        self.set_state(request, SyncState::Failed, Some(&reason)).await?;
+        self.set_state(request, SyncState::Failed, Some(&reason))
+            .await?;
         self.publish_finished(request, revision_id, Verdict::Failed, Some(reason.clone()));
-        Ok(DeployOutcome::Failed { revision_id, reason })
+        Ok(DeployOutcome::Failed {
+            revision_id,
+            reason,
+        })
     }
 
     /// The new version was started and failed: restore the previous compose file and image,
@@ -251,11 +314,17 @@ impl Rollout {
     ) -> Result<DeployOutcome, RolloutError> {
         let mut reason = error.to_string();
         let lines = match container {
-            Some(id) => self.docker.container_logs(&id, LOG_LINES_ON_FAILURE).await.ok(),
+            Some(id) => self
+                .docker
+                .container_logs(&id, LOG_LINES_ON_FAILURE)
+                .await
+                .ok(),
             None => None,
         };
         if let Some(lines) = lines {
-            let text = format!("\n--- last {LOG_LINES_ON_FAILURE} log lines of the failed container ---\n{lines}");
+            let text = format!(
+                "\n--- last {LOG_LINES_ON_FAILURE} log lines of the failed container ---\n{lines}"
+            );
             self.store.append_revision_log(revision_id, &text).await?;
         }
         if let Err(revert) = run_blocking({
@@ -265,7 +334,11 @@ impl Rollout {
         .await
         {
             return self
-                .fail_with(request, revision_id, format!("{reason}; restoring the compose file failed: {revert}"))
+                .fail_with(
+                    request,
+                    revision_id,
+                    format!("{reason}; restoring the compose file failed: {revert}"),
+                )
                 .await;
         }
         let target = target_of(request);
@@ -281,21 +354,44 @@ impl Rollout {
         }
         let now = self.clock.now();
         self.store
-            .ignore_tag(request.service_id, &request.tag, &format!("deploy failed: {reason}"), "berth", now)
+            .ignore_tag(
+                request.service_id,
+                &request.tag,
+                &format!("deploy failed: {reason}"),
+                "berth",
+                now,
+            )
             .await?;
         self.store
             .close_revision(revision_id, Verdict::RolledBack, Some(&reason), None, now)
             .await?;
         let detail = format!("{} failed and was rolled back: {reason}", request.tag);
-        self.set_state(request, SyncState::Failed, Some(&detail)).await?;
-        self.publish_finished(request, revision_id, Verdict::RolledBack, Some(reason.clone()));
-        Ok(DeployOutcome::RolledBack { revision_id, reason })
+        self.set_state(request, SyncState::Failed, Some(&detail))
+            .await?;
+        self.publish_finished(
+            request,
+            revision_id,
+            Verdict::RolledBack,
+            Some(reason.clone()),
+        );
+        Ok(DeployOutcome::RolledBack {
+            revision_id,
+            reason,
+        })
     }
 
-    async fn verify_restored(&self, request: &DeployRequest, old_image: &str) -> Result<(), String> {
+    async fn verify_restored(
+        &self,
+        request: &DeployRequest,
+        old_image: &str,
+    ) -> Result<(), String> {
         let image = match self.docker.local_image(old_image).await {
             Ok(Some(image)) => image,
-            Ok(None) => return Err(format!("the previous image {old_image} is no longer in the local engine")),
+            Ok(None) => {
+                return Err(format!(
+                    "the previous image {old_image} is no longer in the local engine"
+                ));
+            }
             Err(error) => return Err(format!("inspecting the previous image failed: {error}")),
         };
         let mut container = None;
@@ -325,8 +421,15 @@ impl Rollout {
             .await
     }
 
-    async fn set_state(&self, request: &DeployRequest, state: SyncState, detail: Option<&str>) -> Result<(), StoreError> {
-        self.store.set_state(request.service_id, state, detail).await?;
+    async fn set_state(
+        &self,
+        request: &DeployRequest,
+        state: SyncState,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .set_state(request.service_id, state, detail)
+            .await?;
         self.publish_state(request, state, detail.map(str::to_owned));
         Ok(())
     }
@@ -341,7 +444,13 @@ impl Rollout {
         });
     }
 
-    fn publish_finished(&self, request: &DeployRequest, revision_id: i64, verdict: Verdict, reason: Option<String>) {
+    fn publish_finished(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        verdict: Verdict,
+        reason: Option<String>,
+    ) {
         self.events.publish(Event::DeployFinished {
             service_id: request.service_id,
             revision_id,
@@ -363,10 +472,14 @@ fn target_of(request: &DeployRequest) -> ComposeTarget {
 /// The digest among a local image's RepoDigests (`repo@sha256:…`) that belongs to `image`'s
 /// repository.
 pub fn repo_digest_for(repo_digests: &[String], image: &str) -> Option<String> {
-    let repository = image.rsplit_once(':').map_or(image, |(repository, _)| repository);
-    repo_digests
-        .iter()
-        .find_map(|entry| entry.strip_prefix(&format!("{repository}@")).map(str::to_owned))
+    let repository = image
+        .rsplit_once(':')
+        .map_or(image, |(repository, _)| repository);
+    repo_digests.iter().find_map(|entry| {
+        entry
+            .strip_prefix(&format!("{repository}@"))
+            .map(str::to_owned)
+    })
 }
 
 /// The tag of an image reference (`repo:tag`, not a registry port).
@@ -400,7 +513,10 @@ mod tests {
 
     #[test]
     fn tags_are_read_past_a_registry_port() {
-        assert_eq!(tag_of("127.0.0.1:5000/team/app:1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(
+            tag_of("127.0.0.1:5000/team/app:1.2.0").as_deref(),
+            Some("1.2.0")
+        );
         assert_eq!(tag_of("127.0.0.1:5000/team/app").as_deref(), None);
         assert_eq!(tag_of("nginx:1.25@sha256:abc").as_deref(), Some("1.25"));
     }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::config::Config;
 
 /// The registry prefixes of `<REG>_REPOSITORY_MAP_<NAME>` (DESIGN.md, "Configuration").
-pub const REGISTRY_PREFIXES: [&str; 7] = ["ECR", "AZURE", "GCP", "DOCKERHUB", "HARBOR", "SWR", "DO"];
+pub const REGISTRY_PREFIXES: [&str; 7] =
+    ["ECR", "AZURE", "GCP", "DOCKERHUB", "HARBOR", "SWR", "DO"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigMapError {
@@ -61,7 +62,11 @@ pub fn configured_projects(config: &Config) -> Result<Vec<ConfiguredProject>, Co
                     name: name.to_owned(),
                 });
             };
-            for entry in map.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+            for entry in map
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+            {
                 project.services.push(parse_entry(&key, registry, entry)?);
             }
         }
@@ -69,7 +74,11 @@ pub fn configured_projects(config: &Config) -> Result<Vec<ConfiguredProject>, Co
     Ok(projects)
 }
 
-fn parse_entry(key: &str, registry: &'static str, entry: &str) -> Result<ConfiguredService, ConfigMapError> {
+fn parse_entry(
+    key: &str,
+    registry: &'static str,
+    entry: &str,
+) -> Result<ConfiguredService, ConfigMapError> {
     let error = || ConfigMapError::ParseEntry {
         key: key.to_owned(),
         entry: entry.to_owned(),
@@ -106,24 +115,37 @@ mod tests {
     fn reads_the_original_tools_keys() {
         let config = config(&[
             ("COMPOSE_FILE_PATH_SHOP", "/srv/shop/docker-compose.yml"),
-            ("ECR_REPOSITORY_MAP_SHOP", "web=shop-web,api=shop-api:regexp:^v\\d+"),
+            (
+                "ECR_REPOSITORY_MAP_SHOP",
+                "web=shop-web,api=shop-api:regexp:^v\\d+",
+            ),
             ("DOCKERHUB_REPOSITORY_MAP_SHOP", "cache=library/redis"),
         ]);
         let projects = configured_projects(&config).unwrap();
         assert_eq!(projects.len(), 1);
         let shop = &projects[0];
-        assert_eq!(shop.compose_files, [PathBuf::from("/srv/shop/docker-compose.yml")]);
+        assert_eq!(
+            shop.compose_files,
+            [PathBuf::from("/srv/shop/docker-compose.yml")]
+        );
         let summary: Vec<_> = shop
             .services
             .iter()
-            .map(|s| (s.service.as_str(), s.registry, s.repository.as_str(), s.filter.as_deref()))
+            .map(|s| {
+                (
+                    s.service.as_str(),
+                    s.registry,
+                    s.repository.as_str(),
+                    s.filter.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
             [
-                ("cache", "DOCKERHUB", "library/redis", None),
                 ("web", "ECR", "shop-web", None),
                 ("api", "ECR", "shop-api", Some("regexp:^v\\d+")),
+                ("cache", "DOCKERHUB", "library/redis", None),
             ]
         );
     }
@@ -135,8 +157,14 @@ mod tests {
             ("HARBOR_REPOSITORY_MAP_A", "web"),
         ]))
         .unwrap_err();
-        assert_eq!(error.to_string(), "HARBOR_REPOSITORY_MAP_A: entry \"web\" is not service=repository[:filter]");
+        assert_eq!(
+            error.to_string(),
+            "HARBOR_REPOSITORY_MAP_A: entry \"web\" is not service=repository[:filter]"
+        );
         let error = configured_projects(&config(&[("DO_REPOSITORY_MAP_B", "web=x")])).unwrap_err();
-        assert!(error.to_string().contains("COMPOSE_FILE_PATH_B is not set"), "{error}");
+        assert!(
+            error.to_string().contains("COMPOSE_FILE_PATH_B is not set"),
+            "{error}"
+        );
     }
 }

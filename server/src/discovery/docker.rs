@@ -100,7 +100,8 @@ impl EngineDocker {
     /// An engine that is down now is not fatal: Berth starts, shows services as Unknown, and
     /// the next request tries again.
     pub async fn connect() -> Result<EngineDocker, DockerError> {
-        let docker = bollard::Docker::connect_with_local_defaults().map_err(DockerError::Connect)?;
+        let docker =
+            bollard::Docker::connect_with_local_defaults().map_err(DockerError::Connect)?;
         let docker = match docker.clone().negotiate_version().await {
             Ok(negotiated) => negotiated,
             Err(error) => {
@@ -165,7 +166,10 @@ impl DockerApi for EngineDocker {
         Ok(ContainerState {
             id: inspect.id.unwrap_or_else(|| id.to_owned()),
             image_id: inspect.image.unwrap_or_default(),
-            status: state.status.map(|status| status.to_string()).unwrap_or_default(),
+            status: state
+                .status
+                .map(|status| status.to_string())
+                .unwrap_or_default(),
             running: state.running.unwrap_or(false),
             restarting: state.restarting.unwrap_or(false),
             exit_code: state.exit_code,

@@ -61,7 +61,10 @@ pub struct DiscoveredService {
 
 /// Discover every service from the configuration and (unless `DISCOVER_FROM_LABELS=false`)
 /// the engine's containers.
-pub async fn discover(config: &Config, docker: &dyn DockerApi) -> Result<Vec<DiscoveredService>, DiscoveryError> {
+pub async fn discover(
+    config: &Config,
+    docker: &dyn DockerApi,
+) -> Result<Vec<DiscoveredService>, DiscoveryError> {
     let configured = config_map::configured_projects(config)?;
     let containers = docker
         .compose_containers()
@@ -92,7 +95,9 @@ pub async fn discover(config: &Config, docker: &dyn DockerApi) -> Result<Vec<Dis
         }
     }
 
-    let from_labels = config.get("DISCOVER_FROM_LABELS").is_none_or(|value| value != "false");
+    let from_labels = config
+        .get("DISCOVER_FROM_LABELS")
+        .is_none_or(|value| value != "false");
     let configured_names: Vec<String> = configured
         .iter()
         .map(|project| project_name(&project.compose_files, &containers))
@@ -102,7 +107,11 @@ pub async fn discover(config: &Config, docker: &dyn DockerApi) -> Result<Vec<Dis
         if found.contains_key(&key) || configured_names.contains(&container.project) {
             continue;
         }
-        if container.labels.get(LABEL_ENABLE).is_some_and(|value| value == "false") {
+        if container
+            .labels
+            .get(LABEL_ENABLE)
+            .is_some_and(|value| value == "false")
+        {
             continue;
         }
         let mut compose = ComposeProject::new(container.config_files.clone());
@@ -135,7 +144,10 @@ pub async fn discover(config: &Config, docker: &dyn DockerApi) -> Result<Vec<Dis
 /// The compose project name: that of a container created from these files, else what
 /// compose itself would derive (`COMPOSE_PROJECT_NAME` in `.env`, else the folder's name).
 fn project_name(files: &[PathBuf], containers: &[ComposeContainer]) -> String {
-    let canonical: Vec<PathBuf> = files.iter().filter_map(|file| file.canonicalize().ok()).collect();
+    let canonical: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|file| file.canonicalize().ok())
+        .collect();
     if let Some(container) = containers.iter().find(|container| {
         container
             .config_files
@@ -156,7 +168,12 @@ fn project_name(files: &[PathBuf], containers: &[ComposeContainer]) -> String {
     if let Some(name) = from_dotenv {
         return normalize_project_name(&name);
     }
-    normalize_project_name(&folder.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default())
+    normalize_project_name(
+        &folder
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    )
 }
 
 /// Compose's rule: lower case, only `a-z0-9_-`, starting with a letter or digit.
@@ -168,7 +185,11 @@ pub fn normalize_project_name(name: &str) -> String {
         .collect()
 }
 
-fn find_container<'c>(containers: &'c [ComposeContainer], project: &str, service: &str) -> Option<&'c ComposeContainer> {
+fn find_container<'c>(
+    containers: &'c [ComposeContainer],
+    project: &str,
+    service: &str,
+) -> Option<&'c ComposeContainer> {
     containers
         .iter()
         .find(|container| container.project == project && container.service == service)
@@ -179,7 +200,12 @@ fn first_unreadable(files: &[PathBuf]) -> Option<String> {
         std::fs::metadata(file)
             .and_then(|_| std::fs::File::open(file))
             .err()
-            .map(|error| format!("compose file {} is not readable from where Berth runs: {error}", file.display()))
+            .map(|error| {
+                format!(
+                    "compose file {} is not readable from where Berth runs: {error}",
+                    file.display()
+                )
+            })
     })
 }
 

@@ -17,7 +17,10 @@ pub enum ActionError {
     #[error("no service is named {0:?}; `berth status` lists them")]
     FindService(String),
     #[error("{name:?} is ambiguous: it names {}; use project/service", candidates.join(", "))]
-    AmbiguousService { name: String, candidates: Vec<String> },
+    AmbiguousService {
+        name: String,
+        candidates: Vec<String>,
+    },
     #[error("{0} is not (or no longer) discovered: its compose project cannot be found")]
     Discover(String),
     #[error("{service} cannot be managed: {reason}")]
@@ -54,13 +57,21 @@ impl Engine {
         if matches.len() > 1 {
             return Err(ActionError::AmbiguousService {
                 name: selector.to_owned(),
-                candidates: matches.iter().map(|r| format!("{}/{}", r.project, r.name)).collect(),
+                candidates: matches
+                    .iter()
+                    .map(|r| format!("{}/{}", r.project, r.name))
+                    .collect(),
             });
         }
-        matches.pop().ok_or_else(|| ActionError::FindService(selector.to_owned()))
+        matches
+            .pop()
+            .ok_or_else(|| ActionError::FindService(selector.to_owned()))
     }
 
-    pub(super) async fn discovered(&self, record: &ServiceRecord) -> Result<DiscoveredService, ActionError> {
+    pub(super) async fn discovered(
+        &self,
+        record: &ServiceRecord,
+    ) -> Result<DiscoveredService, ActionError> {
         let config = self.load_config()?;
         let found = discovery::discover(&config, self.adapters.docker.as_ref())
             .await
@@ -78,7 +89,12 @@ impl Engine {
     }
 
     /// Deploy `tag` (or the best candidate of a fresh check) to the service now.
-    pub async fn deploy_service(&self, selector: &str, tag: Option<&str>, actor: &str) -> Result<DeployOutcome, ActionError> {
+    pub async fn deploy_service(
+        &self,
+        selector: &str,
+        tag: Option<&str>,
+        actor: &str,
+    ) -> Result<DeployOutcome, ActionError> {
         let record = self.find_service(selector).await?;
         let tag = match tag {
             Some(tag) => tag.to_owned(),
@@ -95,7 +111,8 @@ impl Engine {
             }
         };
         let discovered = self.discovered(&record).await?;
-        self.audit(&record, "deploy_requested", actor, json!({ "tag": tag })).await?;
+        self.audit(&record, "deploy_requested", actor, json!({ "tag": tag }))
+            .await?;
         let request = request_for(&record, &discovered, &tag, DeployKind::Deploy, actor);
         Ok(self.rollout.deploy(&request).await?)
     }
@@ -103,20 +120,33 @@ impl Engine {
     /// Roll back to `to` (default: the newest verified revision older than the running one):
     /// pin it, deploy it with `--force-recreate`, and on success clear the pin and ignore every
     /// tag that ranked above it, so the service stays there until a newer tag appears.
-    pub async fn rollback(&self, selector: &str, to: Option<&str>, actor: &str) -> Result<DeployOutcome, ActionError> {
+    pub async fn rollback(
+        &self,
+        selector: &str,
+        to: Option<&str>,
+        actor: &str,
+    ) -> Result<DeployOutcome, ActionError> {
         let record = self.find_service(selector).await?;
         let target = match to {
             Some(tag) => tag.to_owned(),
-            None => default_rollback_target(&self.store.revisions(record.id).await?, record.current_tag.as_deref())
-                .ok_or_else(|| ActionError::NoRollbackTarget {
-                    service: record.name.clone(),
-                })?,
+            None => default_rollback_target(
+                &self.store.revisions(record.id).await?,
+                record.current_tag.as_deref(),
+            )
+            .ok_or_else(|| ActionError::NoRollbackTarget {
+                service: record.name.clone(),
+            })?,
         };
         let discovered = self.discovered(&record).await?;
         let above = self.tags_ranked_above(&record, &target).await?;
         self.store.set_pin(record.id, Some(&target)).await?;
-        self.audit(&record, "rollback_requested", actor, json!({ "to": target, "ignoring": above }))
-            .await?;
+        self.audit(
+            &record,
+            "rollback_requested",
+            actor,
+            json!({ "to": target, "ignoring": above }),
+        )
+        .await?;
         let request = request_for(&record, &discovered, &target, DeployKind::Rollback, actor);
         let outcome = self.rollout.deploy(&request).await;
         self.store.set_pin(record.id, None).await?;
@@ -125,7 +155,13 @@ impl Engine {
             let now = self.clock.now();
             for tag in &above {
                 self.store
-                    .ignore_tag(record.id, tag, &format!("ranked above {target} at a rollback"), actor, now)
+                    .ignore_tag(
+                        record.id,
+                        tag,
+                        &format!("ranked above {target} at a rollback"),
+                        actor,
+                        now,
+                    )
                     .await?;
             }
         }
@@ -133,7 +169,11 @@ impl Engine {
     }
 
     /// Every tag the registry offers now that ranks above `target`.
-    async fn tags_ranked_above(&self, record: &ServiceRecord, target: &str) -> Result<Vec<String>, ActionError> {
+    async fn tags_ranked_above(
+        &self,
+        record: &ServiceRecord,
+        target: &str,
+    ) -> Result<Vec<String>, ActionError> {
         let reference = ImageRef::parse(&record.image).map_err(|error| ActionError::Registry {
             service: record.name.clone(),
             reason: error.to_string(),
@@ -157,7 +197,11 @@ impl Engine {
             .collect();
         let config = self.load_config()?;
         let options = PolicyOptions {
-            allow: config.get("ALLOW_TAGS").map(str::to_owned).into_iter().collect(),
+            allow: config
+                .get("ALLOW_TAGS")
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
             ..PolicyOptions::default()
         };
         let policy = Policy::from_options(&options).map_err(|error| ActionError::Registry {
@@ -167,7 +211,12 @@ impl Engine {
         Ok(ranking::tags_ranked_above(target, &candidates, &policy))
     }
 
-    pub async fn pin(&self, selector: &str, tag: Option<&str>, actor: &str) -> Result<String, ActionError> {
+    pub async fn pin(
+        &self,
+        selector: &str,
+        tag: Option<&str>,
+        actor: &str,
+    ) -> Result<String, ActionError> {
         let record = self.find_service(selector).await?;
         let tag = match tag {
             Some(tag) => tag.to_owned(),
@@ -178,8 +227,11 @@ impl Engine {
                 .unwrap_or_else(|| "latest".to_owned()),
         };
         self.store.set_pin(record.id, Some(&tag)).await?;
-        self.store.set_state(record.id, SyncState::Pinned, None).await?;
-        self.audit(&record, "pin", actor, json!({ "tag": tag })).await?;
+        self.store
+            .set_state(record.id, SyncState::Pinned, None)
+            .await?;
+        self.audit(&record, "pin", actor, json!({ "tag": tag }))
+            .await?;
         Ok(tag)
     }
 
@@ -195,25 +247,43 @@ impl Engine {
         self.store
             .ignore_tag(record.id, tag, "ignored by hand", actor, self.clock.now())
             .await?;
-        self.audit(&record, "ignore", actor, json!({ "tag": tag })).await
+        self.audit(&record, "ignore", actor, json!({ "tag": tag }))
+            .await
     }
 
     /// Returns whether the tag was ignored before.
-    pub async fn unignore(&self, selector: &str, tag: &str, actor: &str) -> Result<bool, ActionError> {
+    pub async fn unignore(
+        &self,
+        selector: &str,
+        tag: &str,
+        actor: &str,
+    ) -> Result<bool, ActionError> {
         let record = self.find_service(selector).await?;
         let was = self.store.unignore_tag(record.id, tag).await?;
-        self.audit(&record, "unignore", actor, json!({ "tag": tag })).await?;
+        self.audit(&record, "unignore", actor, json!({ "tag": tag }))
+            .await?;
         Ok(was)
     }
 
-    pub async fn set_excluded(&self, selector: &str, excluded: bool, actor: &str) -> Result<(), ActionError> {
+    pub async fn set_excluded(
+        &self,
+        selector: &str,
+        excluded: bool,
+        actor: &str,
+    ) -> Result<(), ActionError> {
         let record = self.find_service(selector).await?;
         self.store.set_excluded(record.id, excluded).await?;
         let kind = if excluded { "exclude" } else { "include" };
         self.audit(&record, kind, actor, json!({})).await
     }
 
-    async fn audit(&self, record: &ServiceRecord, kind: &str, actor: &str, detail: serde_json::Value) -> Result<(), ActionError> {
+    async fn audit(
+        &self,
+        record: &ServiceRecord,
+        kind: &str,
+        actor: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), ActionError> {
         self.store
             .audit(Some(record.id), kind, actor, &detail, self.clock.now())
             .await?;
@@ -223,16 +293,29 @@ impl Engine {
 
 /// The newest verified revision other than the running one; failing that, what ran before
 /// Berth's first verified deploy (that version was running, so it is a known state).
-fn default_rollback_target(revisions: &[crate::store::Revision], current: Option<&str>) -> Option<String> {
+fn default_rollback_target(
+    revisions: &[crate::store::Revision],
+    current: Option<&str>,
+) -> Option<String> {
     // Revisions come newest first; the oldest verified one is the first Berth made.
-    let verified = || revisions.iter().filter(|r| r.verdict.0 == Verdict::Verified);
+    let verified = || {
+        revisions
+            .iter()
+            .filter(|r| r.verdict.0 == Verdict::Verified)
+    };
     verified()
         .find(|r| Some(r.tag.as_str()) != current)
         .map(|r| r.tag.clone())
         .or_else(|| verified().next_back().and_then(|r| r.previous_tag.clone()))
 }
 
-fn request_for(record: &ServiceRecord, discovered: &DiscoveredService, tag: &str, kind: DeployKind, actor: &str) -> DeployRequest {
+fn request_for(
+    record: &ServiceRecord,
+    discovered: &DiscoveredService,
+    tag: &str,
+    kind: DeployKind,
+    actor: &str,
+) -> DeployRequest {
     DeployRequest {
         service_id: record.id,
         project: record.project.clone(),

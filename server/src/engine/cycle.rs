@@ -46,15 +46,33 @@ pub struct ServiceReport {
 pub enum Action {
     UpToDate,
     /// Would deploy (dry run) — or, once done, see the outcome variants.
-    Deploy { tag: String },
-    Notify { tag: String },
-    Pinned { tag: String },
+    Deploy {
+        tag: String,
+    },
+    Notify {
+        tag: String,
+    },
+    Pinned {
+        tag: String,
+    },
     Excluded,
-    Unmanageable { reason: String },
-    Error { reason: String },
-    Deployed { tag: String },
-    DeployFailed { tag: String, reason: String },
-    RolledBack { tag: String, reason: String },
+    Unmanageable {
+        reason: String,
+    },
+    Error {
+        reason: String,
+    },
+    Deployed {
+        tag: String,
+    },
+    DeployFailed {
+        tag: String,
+        reason: String,
+    },
+    RolledBack {
+        tag: String,
+        reason: String,
+    },
 }
 
 impl Action {
@@ -103,7 +121,9 @@ impl Engine {
             if !dry_run {
                 if let Some(id) = item.service_id {
                     let detail = match &report.action {
-                        Action::Unmanageable { reason } | Action::Error { reason } => Some(reason.as_str()),
+                        Action::Unmanageable { reason } | Action::Error { reason } => {
+                            Some(reason.as_str())
+                        }
                         _ => None,
                     };
                     let state = match report.action {
@@ -112,7 +132,14 @@ impl Engine {
                         ref action => action.state(),
                     };
                     self.store
-                        .record_check(id, state, report.best_candidate.as_deref(), explanation.as_deref(), detail, checked_at)
+                        .record_check(
+                            id,
+                            state,
+                            report.best_candidate.as_deref(),
+                            explanation.as_deref(),
+                            detail,
+                            checked_at,
+                        )
                         .await?;
                     self.events.publish(Event::ServiceState {
                         service_id: id,
@@ -122,7 +149,9 @@ impl Engine {
                         detail: detail.map(str::to_owned),
                     });
                 }
-                if let (Action::Deploy { tag }, Some(request)) = (&report.action, deploy_request(item, &report)) {
+                if let (Action::Deploy { tag }, Some(request)) =
+                    (&report.action, deploy_request(item, &report))
+                {
                     deploys.push((reports.len(), tag.clone(), request));
                 }
             }
@@ -130,7 +159,9 @@ impl Engine {
         }
 
         let outcomes: Vec<_> = futures::stream::iter(deploys)
-            .map(|(index, tag, request)| async move { (index, tag, self.rollout.deploy(&request).await) })
+            .map(|(index, tag, request)| async move {
+                (index, tag, self.rollout.deploy(&request).await)
+            })
             .buffer_unordered(DEPLOY_CONCURRENCY)
             .collect()
             .await;
@@ -157,7 +188,11 @@ impl Engine {
         })
     }
 
-    async fn prepare(&self, discovered: DiscoveredService, dry_run: bool) -> Result<Prepared, EngineError> {
+    async fn prepare(
+        &self,
+        discovered: DiscoveredService,
+        dry_run: bool,
+    ) -> Result<Prepared, EngineError> {
         let image = if let Some(reason) = &discovered.unmanageable {
             Err(reason.clone())
         } else {
@@ -179,7 +214,9 @@ impl Engine {
             .service_records()
             .await?
             .into_iter()
-            .find(|record| record.project == discovered.project && record.name == discovered.service);
+            .find(|record| {
+                record.project == discovered.project && record.name == discovered.service
+            });
         let service_id = if dry_run {
             existing.as_ref().map(|record| record.id)
         } else {
@@ -211,7 +248,9 @@ impl Engine {
         };
         Ok(Prepared {
             service_id,
-            pinned: existing.as_ref().and_then(|record| record.pinned_tag.clone()),
+            pinned: existing
+                .as_ref()
+                .and_then(|record| record.pinned_tag.clone()),
             excluded: existing.as_ref().is_some_and(|record| record.excluded),
             ignored,
             discovered,
@@ -221,11 +260,16 @@ impl Engine {
 
     /// Each unique repository is asked about once per cycle, however many services use it,
     /// several at a time, so one slow registry does not hold up the others.
-    async fn fetch_tags(&self, prepared: &[Prepared]) -> HashMap<String, Result<Vec<RemoteTag>, String>> {
+    async fn fetch_tags(
+        &self,
+        prepared: &[Prepared],
+    ) -> HashMap<String, Result<Vec<RemoteTag>, String>> {
         let mut repositories: BTreeMap<String, ImageRef> = BTreeMap::new();
         for item in prepared {
             if let Ok((_, reference)) = &item.image {
-                repositories.entry(reference.name()).or_insert_with(|| reference.clone());
+                repositories
+                    .entry(reference.name())
+                    .or_insert_with(|| reference.clone());
             }
         }
         futures::stream::iter(repositories)
@@ -247,16 +291,22 @@ impl Engine {
 async fn read_image(discovered: &DiscoveredService) -> Result<(ServiceImage, ImageRef), String> {
     let compose = discovered.compose.clone();
     let service = discovered.service.clone();
-    let image = tokio::task::spawn_blocking(move || compose_file::read_service_image(&compose, &service))
-        .await
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
-        .map_err(|error| error_chain(&error))?;
-    let reference = ImageRef::parse(&image.resolved).map_err(|error| format!("image {:?}: {error}", image.resolved))?;
+    let image =
+        tokio::task::spawn_blocking(move || compose_file::read_service_image(&compose, &service))
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+            .map_err(|error| error_chain(&error))?;
+    let reference = ImageRef::parse(&image.resolved)
+        .map_err(|error| format!("image {:?}: {error}", image.resolved))?;
     Ok((image, reference))
 }
 
 /// The decision for one service, and the ranking's explanation as JSON.
-fn decide(item: &Prepared, tags: &HashMap<String, Result<Vec<RemoteTag>, String>>, config: &Config) -> (ServiceReport, Option<String>) {
+fn decide(
+    item: &Prepared,
+    tags: &HashMap<String, Result<Vec<RemoteTag>, String>>,
+    config: &Config,
+) -> (ServiceReport, Option<String>) {
     let discovered = &item.discovered;
     let mut report = ServiceReport {
         project: discovered.project.clone(),
@@ -270,8 +320,12 @@ fn decide(item: &Prepared, tags: &HashMap<String, Result<Vec<RemoteTag>, String>
         Ok(found) => found,
         Err(reason) => {
             report.action = match &discovered.unmanageable {
-                Some(_) => Action::Unmanageable { reason: reason.clone() },
-                None => Action::Error { reason: reason.clone() },
+                Some(_) => Action::Unmanageable {
+                    reason: reason.clone(),
+                },
+                None => Action::Error {
+                    reason: reason.clone(),
+                },
             };
             return (report, None);
         }
@@ -285,9 +339,13 @@ fn decide(item: &Prepared, tags: &HashMap<String, Result<Vec<RemoteTag>, String>
     }
     if let Some(pinned) = &item.pinned {
         report.action = if *pinned == current {
-            Action::Pinned { tag: pinned.clone() }
+            Action::Pinned {
+                tag: pinned.clone(),
+            }
         } else {
-            Action::Deploy { tag: pinned.clone() }
+            Action::Deploy {
+                tag: pinned.clone(),
+            }
         };
         return (report, None);
     }

@@ -19,7 +19,11 @@ pub enum Recovered {
     /// The new version was running and verified: the deploy is finished.
     Finished { service: String, tag: String },
     /// The old version was restored (or had never been left).
-    Restored { service: String, tag: String, reason: String },
+    Restored {
+        service: String,
+        tag: String,
+        reason: String,
+    },
 }
 
 const INTERRUPTED: &str = "Berth stopped during this deploy";
@@ -38,7 +42,11 @@ impl Engine {
         Ok(recovered)
     }
 
-    async fn recover_one(&self, record: &ServiceRecord, revision: &Revision) -> Result<Recovered, EngineError> {
+    async fn recover_one(
+        &self,
+        record: &ServiceRecord,
+        revision: &Revision,
+    ) -> Result<Recovered, EngineError> {
         let now = self.clock.now();
         let edit: Option<ImageEdit> = revision
             .compose_edit
@@ -50,7 +58,9 @@ impl Engine {
             self.store
                 .close_revision(revision.id, Verdict::Failed, Some(&reason), None, now)
                 .await?;
-            self.store.set_state(record.id, SyncState::Unknown, Some(&reason)).await?;
+            self.store
+                .set_state(record.id, SyncState::Unknown, Some(&reason))
+                .await?;
             return Ok(Recovered::Restored {
                 service: record.name.clone(),
                 tag: revision.previous_tag.clone().unwrap_or_default(),
@@ -76,7 +86,9 @@ impl Engine {
                 self.store
                     .close_revision(revision.id, Verdict::Verified, None, digest.as_deref(), now)
                     .await?;
-                self.store.set_deployed(record.id, &revision.tag, digest.as_deref()).await?;
+                self.store
+                    .set_deployed(record.id, &revision.tag, digest.as_deref())
+                    .await?;
                 return Ok(Recovered::Finished {
                     service: record.name.clone(),
                     tag: revision.tag.clone(),
@@ -88,14 +100,19 @@ impl Engine {
         // old version running.
         let mut reason = format!("{INTERRUPTED}; the previous version was restored");
         if let Err(error) = edit.revert() {
-            reason = format!("{INTERRUPTED}; restoring the compose file failed: {}", error_chain(&error));
+            reason = format!(
+                "{INTERRUPTED}; restoring the compose file failed: {}",
+                error_chain(&error)
+            );
         } else if let Err(problem) = self.ensure_running(record, &edit).await {
             reason = format!("{INTERRUPTED}; {problem}");
         }
         self.store
             .close_revision(revision.id, Verdict::RolledBack, Some(&reason), None, now)
             .await?;
-        self.store.set_state(record.id, SyncState::Failed, Some(&reason)).await?;
+        self.store
+            .set_state(record.id, SyncState::Failed, Some(&reason))
+            .await?;
         Ok(Recovered::Restored {
             service: record.name.clone(),
             tag: revision.previous_tag.clone().unwrap_or_default(),
@@ -112,7 +129,12 @@ impl Engine {
             .local_image(&edit.old_image)
             .await
             .map_err(|error| error_chain(&error))?
-            .ok_or_else(|| format!("the previous image {} is not in the local engine", edit.old_image))?;
+            .ok_or_else(|| {
+                format!(
+                    "the previous image {} is not in the local engine",
+                    edit.old_image
+                )
+            })?;
         let containers = self
             .adapters
             .docker
@@ -134,7 +156,10 @@ impl Engine {
         if running_old {
             return Ok(());
         }
-        let discovered = self.discovered(record).await.map_err(|error| error_chain(&error))?;
+        let discovered = self
+            .discovered(record)
+            .await
+            .map_err(|error| error_chain(&error))?;
         let target = ComposeTarget {
             project: record.project.clone(),
             files: discovered.compose.files.clone(),
@@ -145,6 +170,11 @@ impl Engine {
             .up(&target, &record.name, true)
             .await
             .map(|_| ())
-            .map_err(|error| format!("recreating the previous version failed: {}", error_chain(&error)))
+            .map_err(|error| {
+                format!(
+                    "recreating the previous version failed: {}",
+                    error_chain(&error)
+                )
+            })
     }
 }

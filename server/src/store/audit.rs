@@ -23,15 +23,17 @@ impl Store {
         detail: &serde_json::Value,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO events (at, service_id, kind, actor, detail) VALUES (?, ?, ?, ?, ?)")
-            .bind(at)
-            .bind(service_id)
-            .bind(kind)
-            .bind(actor)
-            .bind(detail.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("append to the event log"))?;
+        sqlx::query(
+            "INSERT INTO events (at, service_id, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(at)
+        .bind(service_id)
+        .bind(kind)
+        .bind(actor)
+        .bind(detail.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("append to the event log"))?;
         Ok(())
     }
 

@@ -26,9 +26,14 @@ impl Verdict {
     }
 
     fn parse(text: &str) -> Option<Verdict> {
-        [Verdict::InProgress, Verdict::Verified, Verdict::Failed, Verdict::RolledBack]
-            .into_iter()
-            .find(|verdict| verdict.as_str() == text)
+        [
+            Verdict::InProgress,
+            Verdict::Verified,
+            Verdict::Failed,
+            Verdict::RolledBack,
+        ]
+        .into_iter()
+        .find(|verdict| verdict.as_str() == text)
     }
 }
 
@@ -106,7 +111,12 @@ impl Store {
 
     /// Keep the planned compose edit with the revision before it is applied, so a restart
     /// after a crash can revert it.
-    pub async fn record_edit(&self, id: i64, edit_json: &str, diff: &str) -> Result<(), StoreError> {
+    pub async fn record_edit(
+        &self,
+        id: i64,
+        edit_json: &str,
+        diff: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE revisions SET compose_edit = ?, compose_diff = ? WHERE id = ?")
             .bind(edit_json)
             .bind(diff)
@@ -172,7 +182,11 @@ impl Store {
     }
 
     /// The newest verified revision of a service, other than `except_id`.
-    pub async fn last_verified_revision(&self, service_id: i64, except_id: i64) -> Result<Option<Revision>, StoreError> {
+    pub async fn last_verified_revision(
+        &self,
+        service_id: i64,
+        except_id: i64,
+    ) -> Result<Option<Revision>, StoreError> {
         sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM revisions WHERE service_id = ? AND verdict = 'verified' AND id != ?
              ORDER BY id DESC LIMIT 1"

@@ -66,7 +66,10 @@ impl TryFrom<ServiceRow> for ServiceRecord {
 
     fn try_from(row: ServiceRow) -> Result<Self, StoreError> {
         let state = SyncState::parse(&row.state).ok_or_else(|| {
-            StoreError::Corrupt(format!("service {} has unknown state {:?}", row.id, row.state))
+            StoreError::Corrupt(format!(
+                "service {} has unknown state {:?}",
+                row.id, row.state
+            ))
         })?;
         Ok(ServiceRecord {
             id: row.id,
@@ -123,11 +126,12 @@ impl Store {
     }
 
     pub async fn service(&self, id: i64) -> Result<Option<ServiceRecord>, StoreError> {
-        let row: Option<ServiceRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("read service"))?;
+        let row: Option<ServiceRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error("read service"))?;
         row.map(ServiceRecord::try_from).transpose()
     }
 
@@ -152,7 +156,12 @@ impl Store {
         .bind(&service.current_tag)
         .bind(&service.source)
         .bind(compose_files)
-        .bind(service.project_dir.as_ref().map(|dir| dir.display().to_string()))
+        .bind(
+            service
+                .project_dir
+                .as_ref()
+                .map(|dir| dir.display().to_string()),
+        )
         .bind(&service.unmanageable)
         .bind(&service.container_id)
         .bind(&service.container_status)
@@ -187,7 +196,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_state(&self, id: i64, state: SyncState, detail: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_state(
+        &self,
+        id: i64,
+        state: SyncState,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE services SET state = ?, detail = ? WHERE id = ?")
             .bind(state.as_str())
             .bind(detail)
@@ -199,7 +213,12 @@ impl Store {
     }
 
     /// A deploy verified: the service now runs `tag` at `digest`.
-    pub async fn set_deployed(&self, id: i64, tag: &str, digest: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_deployed(
+        &self,
+        id: i64,
+        tag: &str,
+        digest: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE services SET current_tag = ?, current_digest = ?, best_candidate = NULL,
                  state = 'synced', detail = NULL WHERE id = ?",
@@ -260,7 +279,10 @@ mod tests {
         assert_eq!(names, ["blog/app", "shop/api", "shop/web"]);
 
         // Discovery running again does not reset what the engine recorded.
-        store.set_state(ids[0], SyncState::Failed, Some("pull failed")).await.unwrap();
+        store
+            .set_state(ids[0], SyncState::Failed, Some("pull failed"))
+            .await
+            .unwrap();
         store
             .upsert_service(&NewService {
                 project: "shop".into(),

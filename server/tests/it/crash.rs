@@ -13,7 +13,8 @@ use testkit::Registry;
 use crate::deploy::harness::{Project, components_present, env_file, push, running_and_expected};
 
 const BERTH: &str = env!("CARGO_BIN_EXE_berth");
-const COMPOSE: &str = "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n";
+const COMPOSE: &str =
+    "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deploy_killed_at_any_step_converges_on_the_next_start() {
@@ -27,7 +28,12 @@ async fn a_deploy_killed_at_any_step_converges_on_the_next_start() {
         let project = Project::new(&format!("crash{step}"), COMPOSE, &registry.host());
         project.up();
         let state = tempfile::tempdir().unwrap();
-        let env = env_file(state.path(), &format!("CRASH{}", step.to_uppercase()), &project.compose_file, "");
+        let env = env_file(
+            state.path(),
+            &format!("CRASH{}", step.to_uppercase()),
+            &project.compose_file,
+            "",
+        );
         let marker = state.path().join("paused");
 
         // `berth check` deploys 1.1.0 and is killed where the failpoint holds it.
@@ -44,14 +50,22 @@ async fn a_deploy_killed_at_any_step_converges_on_the_next_start() {
         let deadline = Instant::now() + Duration::from_secs(90);
         while !marker.exists() {
             assert!(Instant::now() < deadline, "berth never reached step {step}");
-            assert!(berth.try_wait().unwrap().is_none(), "berth ended before step {step}");
+            assert!(
+                berth.try_wait().unwrap().is_none(),
+                "berth ended before step {step}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         berth.kill().unwrap(); // SIGKILL
         berth.wait().unwrap();
 
         // The next start recovers, then checks (and may deploy 1.1.0 again).
-        let output = Command::new(BERTH).arg("--env-file").arg(&env).arg("check").output().unwrap();
+        let output = Command::new(BERTH)
+            .arg("--env-file")
+            .arg(&env)
+            .arg("check")
+            .output()
+            .unwrap();
         assert!(
             output.status.success(),
             "step {step}: the restart failed: {}{}",
@@ -59,32 +73,52 @@ async fn a_deploy_killed_at_any_step_converges_on_the_next_start() {
             String::from_utf8_lossy(&output.stderr)
         );
 
-        let store = Store::open(&format!("sqlite://{}", state.path().join("berth.db").display()))
-            .await
-            .unwrap();
-        assert!(store.open_revisions().await.unwrap().is_empty(), "step {step}: a revision stayed open");
+        let store = Store::open(&format!(
+            "sqlite://{}",
+            state.path().join("berth.db").display()
+        ))
+        .await
+        .unwrap();
+        assert!(
+            store.open_revisions().await.unwrap().is_empty(),
+            "step {step}: a revision stayed open"
+        );
         let service = store.service_records().await.unwrap().remove(0);
         let revisions = store.revisions(service.id).await.unwrap();
         // The cut-off deploy (the oldest revision) was either finished or closed with why.
         let cut_off = revisions.last().unwrap();
         assert!(
             cut_off.verdict.0 == Verdict::Verified
-                || cut_off.reason.as_deref().is_some_and(|r| r.contains("Berth stopped")),
+                || cut_off
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("Berth stopped")),
             "step {step}: the cut-off deploy must be finished or explained: {cut_off:#?}"
         );
-        compose_file::check_compose_file(&project.compose_file)
-            .unwrap_or_else(|error| panic!("step {step}: the compose file does not parse: {error}"));
-        let image = compose_file::read_service_image(&ComposeProject::new(vec![project.compose_file.clone()]), "app")
-            .unwrap()
-            .resolved;
+        compose_file::check_compose_file(&project.compose_file).unwrap_or_else(|error| {
+            panic!("step {step}: the compose file does not parse: {error}")
+        });
+        let image = compose_file::read_service_image(
+            &ComposeProject::new(vec![project.compose_file.clone()]),
+            "app",
+        )
+        .unwrap()
+        .resolved;
         let (running, expected) = running_and_expected(&project.name, "app", &image).await;
-        assert_eq!(running, expected, "step {step}: the container runs what the compose file says ({image})");
+        assert_eq!(
+            running, expected,
+            "step {step}: the container runs what the compose file says ({image})"
+        );
         assert_eq!(
             service.current_tag.as_deref(),
             image.rsplit_once(':').map(|(_, tag)| tag),
             "step {step}: the store agrees with the compose file"
         );
-        assert_eq!(service.state, app::model::SyncState::Synced, "step {step}: {service:?}");
+        assert_eq!(
+            service.state,
+            app::model::SyncState::Synced,
+            "step {step}: {service:?}"
+        );
         store.close().await;
     }
 }

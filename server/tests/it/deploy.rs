@@ -32,7 +32,13 @@ async fn a_new_tag_is_deployed_verified_and_only_its_value_changes() {
     let (engine, store) = engine(&env, state.path()).await;
     let report = engine.check_all(false).await.unwrap();
 
-    assert_eq!(action_of(&report, "app"), &Action::Deployed { tag: "1.1.0".into() }, "{report:#?}");
+    assert_eq!(
+        action_of(&report, "app"),
+        &Action::Deployed {
+            tag: "1.1.0".into()
+        },
+        "{report:#?}"
+    );
     assert!(
         report.services.iter().all(|s| s.service != "sidecar"),
         "a service outside the repository map is not managed"
@@ -40,22 +46,47 @@ async fn a_new_tag_is_deployed_verified_and_only_its_value_changes() {
     let image = format!("{}/team/app:1.1.0", registry.host());
     let (running, expected) = running_and_expected(&project.name, "app", &image).await;
     assert_eq!(running, expected, "the container must run the 1.1.0 image");
-    let (sidecar, old) = running_and_expected(&project.name, "sidecar", &format!("{}/team/app:1.0.0", registry.host())).await;
+    let (sidecar, old) = running_and_expected(
+        &project.name,
+        "sidecar",
+        &format!("{}/team/app:1.0.0", registry.host()),
+    )
+    .await;
     assert_eq!(sidecar, old, "the other service is not recreated");
 
     let golden = fixture("expected.yml.in").replace("{registry}", &registry.host());
-    assert_eq!(project.read("compose.yml"), golden, "only the one value may change");
+    assert_eq!(
+        project.read("compose.yml"),
+        golden,
+        "only the one value may change"
+    );
 
     let service = store.service_records().await.unwrap().remove(0);
     assert_eq!(service.current_tag.as_deref(), Some("1.1.0"));
-    assert!(service.current_digest.as_deref().is_some_and(|d| d.starts_with("sha256:")));
+    assert!(
+        service
+            .current_digest
+            .as_deref()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
     let revisions = store.revisions(service.id).await.unwrap();
     assert_eq!(revisions.len(), 1);
     let revision = &revisions[0];
     assert_eq!(revision.verdict.0, Verdict::Verified);
-    assert_eq!((revision.tag.as_str(), revision.previous_tag.as_deref()), ("1.1.0", Some("1.0.0")));
-    assert!(revision.compose_diff.contains("+    image: '") && revision.compose_diff.contains("1.1.0"), "{}", revision.compose_diff);
-    assert!(revision.log.contains("pull app") && revision.log.contains("up -d --no-deps app"), "{}", revision.log);
+    assert_eq!(
+        (revision.tag.as_str(), revision.previous_tag.as_deref()),
+        ("1.1.0", Some("1.0.0"))
+    );
+    assert!(
+        revision.compose_diff.contains("+    image: '") && revision.compose_diff.contains("1.1.0"),
+        "{}",
+        revision.compose_diff
+    );
+    assert!(
+        revision.log.contains("pull app") && revision.log.contains("up -d --no-deps app"),
+        "{}",
+        revision.log
+    );
 
     // A second check finds nothing newer and leaves everything alone.
     let again = engine.check_all(false).await.unwrap();
@@ -70,7 +101,8 @@ async fn a_tag_held_in_dotenv_is_changed_there() {
     }
     let registry = Registry::start();
     push(&registry, "1.0.0");
-    let compose = "services:\n  app:\n    image: {registry}/team/app:${APP_TAG}\n    restart: \"no\"\n";
+    let compose =
+        "services:\n  app:\n    image: {registry}/team/app:${APP_TAG}\n    restart: \"no\"\n";
     let project = Project::new("dotenv", compose, &registry.host());
     let dotenv = "# the version we run\nAPP_TAG=1.0.0\nOTHER=keep me\n";
     std::fs::write(project.dir.path().join(".env"), dotenv).unwrap();
@@ -82,10 +114,27 @@ async fn a_tag_held_in_dotenv_is_changed_there() {
     let (engine, _store) = engine(&env, state.path()).await;
     let report = engine.check_all(false).await.unwrap();
 
-    assert_eq!(action_of(&report, "app"), &Action::Deployed { tag: "1.1.0".into() }, "{report:#?}");
-    assert_eq!(project.read(".env"), dotenv.replace("APP_TAG=1.0.0", "APP_TAG=1.1.0"));
-    assert_eq!(project.read("compose.yml"), compose.replace("{registry}", &registry.host()));
-    let (running, expected) = running_and_expected(&project.name, "app", &format!("{}/team/app:1.1.0", registry.host())).await;
+    assert_eq!(
+        action_of(&report, "app"),
+        &Action::Deployed {
+            tag: "1.1.0".into()
+        },
+        "{report:#?}"
+    );
+    assert_eq!(
+        project.read(".env"),
+        dotenv.replace("APP_TAG=1.0.0", "APP_TAG=1.1.0")
+    );
+    assert_eq!(
+        project.read("compose.yml"),
+        compose.replace("{registry}", &registry.host())
+    );
+    let (running, expected) = running_and_expected(
+        &project.name,
+        "app",
+        &format!("{}/team/app:1.1.0", registry.host()),
+    )
+    .await;
     assert_eq!(running, expected);
 }
 
@@ -121,7 +170,13 @@ async fn dry_run_changes_nothing() {
     let (container_before, _) = running_and_expected(&project.name, "app", "none").await;
     let report = engine.check_all(true).await.unwrap();
 
-    assert_eq!(action_of(&report, "app"), &Action::Deploy { tag: "1.1.0".into() }, "it says what it would do");
+    assert_eq!(
+        action_of(&report, "app"),
+        &Action::Deploy {
+            tag: "1.1.0".into()
+        },
+        "it says what it would do"
+    );
     assert_eq!(project.read("compose.yml"), file_before);
     assert_eq!(store_dump(&store).await, store_before);
     let (container_after, _) = running_and_expected(&project.name, "app", "none").await;
@@ -143,7 +198,11 @@ async fn a_failed_pull_leaves_the_old_version_running_and_the_file_unchanged() {
     // The tag and its manifest stay listed, but a layer is gone: the pull fails.
     let (_, manifest) = registry.get("/v2/team/app/manifests/1.1.0");
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
-    let layer = manifest["layers"][1]["digest"].as_str().unwrap().trim_start_matches("sha256:").to_owned();
+    let layer = manifest["layers"][1]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_owned();
     let blob = registry
         .storage_path()
         .join("docker/registry/v2/blobs/sha256")
@@ -163,13 +222,23 @@ async fn a_failed_pull_leaves_the_old_version_running_and_the_file_unchanged() {
     assert_eq!(tag, "1.1.0");
     assert!(reason.starts_with("pull:"), "{reason}");
     assert_eq!(project.read("compose.yml"), file_before);
-    let (running, old) = running_and_expected(&project.name, "app", &format!("{}/team/app:1.0.0", registry.host())).await;
+    let (running, old) = running_and_expected(
+        &project.name,
+        "app",
+        &format!("{}/team/app:1.0.0", registry.host()),
+    )
+    .await;
     assert_eq!(running, old, "the old version keeps running");
     let service = store.service_records().await.unwrap().remove(0);
     assert_eq!(service.current_tag.as_deref(), Some("1.0.0"));
     let revision = store.revisions(service.id).await.unwrap().remove(0);
     assert_eq!(revision.verdict.0, Verdict::Failed);
-    assert!(revision.reason.as_deref().is_some_and(|r| r.starts_with("pull:")));
+    assert!(
+        revision
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("pull:"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,7 +252,11 @@ async fn an_unreachable_registry_does_not_stop_another_project() {
     good.up();
     push(&registry, "1.1.0");
     // Nothing listens on port 9 of loopback: its registry is unreachable (never started).
-    let dead = Project::new("dead", "services:\n  app:\n    image: {registry}/team/app:1.0.0\n", "127.0.0.1:9");
+    let dead = Project::new(
+        "dead",
+        "services:\n  app:\n    image: {registry}/team/app:1.0.0\n",
+        "127.0.0.1:9",
+    );
 
     let state = tempfile::tempdir().unwrap();
     let env = env_file(
@@ -198,8 +271,24 @@ async fn an_unreachable_registry_does_not_stop_another_project() {
     let (engine, _store) = engine(&env, state.path()).await;
     let report = engine.check_all(false).await.unwrap();
 
-    let dead_report = report.services.iter().find(|s| s.project == dead.name || s.project.starts_with("berth-dead")).unwrap_or_else(|| panic!("{report:#?}"));
-    assert!(matches!(&dead_report.action, Action::Error { reason } if reason.contains("registry")), "{dead_report:#?}");
-    let good_report = report.services.iter().find(|s| s.project == good.name).unwrap();
-    assert_eq!(good_report.action, Action::Deployed { tag: "1.1.0".into() });
+    let dead_report = report
+        .services
+        .iter()
+        .find(|s| s.project == dead.name || s.project.starts_with("berth-dead"))
+        .unwrap_or_else(|| panic!("{report:#?}"));
+    assert!(
+        matches!(&dead_report.action, Action::Error { reason } if reason.contains("registry")),
+        "{dead_report:#?}"
+    );
+    let good_report = report
+        .services
+        .iter()
+        .find(|s| s.project == good.name)
+        .unwrap();
+    assert_eq!(
+        good_report.action,
+        Action::Deployed {
+            tag: "1.1.0".into()
+        }
+    );
 }

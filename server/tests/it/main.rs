@@ -5,7 +5,7 @@ mod compose_file;
 mod crash;
 mod deploy;
 mod doctor;
-mod rollback;
 mod ranking;
 mod registry;
+mod rollback;
 mod scan;

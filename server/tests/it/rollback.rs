@@ -4,9 +4,12 @@ use berth::engine::Action;
 use berth::store::Verdict;
 use testkit::{ImageSpec, Registry};
 
-use crate::deploy::harness::{Project, components_present, engine, env_file, push, running_and_expected};
+use crate::deploy::harness::{
+    Project, components_present, engine, env_file, push, running_and_expected,
+};
 
-const COMPOSE: &str = "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n";
+const COMPOSE: &str =
+    "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n";
 
 fn action_of(report: &berth::engine::CycleReport) -> &Action {
     &report.services[0].action
@@ -25,29 +28,63 @@ async fn a_rollback_pins_ignores_the_newer_tag_and_stays_until_a_newer_one() {
     let state = tempfile::tempdir().unwrap();
     let env = env_file(state.path(), "ROLLBACK", &project.compose_file, "");
     let (engine, store) = engine(&env, state.path()).await;
-    assert_eq!(action_of(&engine.check_all(false).await.unwrap()), &Action::Deployed { tag: "1.1.0".into() });
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::Deployed {
+            tag: "1.1.0".into()
+        }
+    );
 
     let outcome = engine.rollback("app", None, "tester").await.unwrap();
-    assert!(matches!(outcome, berth::deploy::rollout::DeployOutcome::Verified { .. }), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            berth::deploy::rollout::DeployOutcome::Verified { .. }
+        ),
+        "{outcome:?}"
+    );
     let image = format!("{}/team/app:1.0.0", registry.host());
     let (running, expected) = running_and_expected(&project.name, "app", &image).await;
     assert_eq!(running, expected, "the container runs 1.0.0 again");
     assert!(project.read("compose.yml").contains("team/app:1.0.0"));
     let service = store.service_records().await.unwrap().remove(0);
     assert_eq!(service.current_tag.as_deref(), Some("1.0.0"));
-    assert_eq!(service.pinned_tag, None, "the pin is cleared after a verified rollback");
+    assert_eq!(
+        service.pinned_tag, None,
+        "the pin is cleared after a verified rollback"
+    );
     assert_eq!(store.ignored_tags(service.id).await.unwrap(), ["1.1.0"]);
     let audit = store.audit_log(service.id).await.unwrap();
-    assert!(audit.iter().any(|e| e.kind == "rollback_requested" && e.actor == "tester"), "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.kind == "rollback_requested" && e.actor == "tester"),
+        "{audit:?}"
+    );
     let rollback = store.revisions(service.id).await.unwrap().remove(0);
-    assert_eq!((rollback.kind.as_str(), rollback.verdict.0), ("rollback", Verdict::Verified));
-    assert!(rollback.log.contains("--force-recreate"), "{}", rollback.log);
+    assert_eq!(
+        (rollback.kind.as_str(), rollback.verdict.0),
+        ("rollback", Verdict::Verified)
+    );
+    assert!(
+        rollback.log.contains("--force-recreate"),
+        "{}",
+        rollback.log
+    );
 
     // The next check does not bring 1.1.0 back …
-    assert_eq!(action_of(&engine.check_all(false).await.unwrap()), &Action::UpToDate);
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::UpToDate
+    );
     // … but a newer tag is deployed.
     push(&registry, "1.2.0");
-    assert_eq!(action_of(&engine.check_all(false).await.unwrap()), &Action::Deployed { tag: "1.2.0".into() });
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::Deployed {
+            tag: "1.2.0".into()
+        }
+    );
 }
 
 async fn a_failing_release_is_rolled_back(label: &str, bad: ImageSpec, expected_reason: &str) {
@@ -57,9 +94,19 @@ async fn a_failing_release_is_rolled_back(label: &str, bad: ImageSpec, expected_
     project.up();
     push(&registry, "1.1.0");
     let state = tempfile::tempdir().unwrap();
-    let env = env_file(state.path(), &label.to_uppercase(), &project.compose_file, "");
+    let env = env_file(
+        state.path(),
+        &label.to_uppercase(),
+        &project.compose_file,
+        "",
+    );
     let (engine, store) = engine(&env, state.path()).await;
-    assert_eq!(action_of(&engine.check_all(false).await.unwrap()), &Action::Deployed { tag: "1.1.0".into() });
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::Deployed {
+            tag: "1.1.0".into()
+        }
+    );
     let compose_on_1_1 = project.read("compose.yml");
 
     registry.push_image("team/app", "1.2.0", &bad);
@@ -70,18 +117,39 @@ async fn a_failing_release_is_rolled_back(label: &str, bad: ImageSpec, expected_
     assert_eq!(tag, "1.2.0");
     assert!(reason.contains(expected_reason), "{reason}");
 
-    let (running, expected) = running_and_expected(&project.name, "app", &format!("{}/team/app:1.1.0", registry.host())).await;
+    let (running, expected) = running_and_expected(
+        &project.name,
+        "app",
+        &format!("{}/team/app:1.1.0", registry.host()),
+    )
+    .await;
     assert_eq!(running, expected, "1.1.0 runs again");
-    assert_eq!(project.read("compose.yml"), compose_on_1_1, "the compose file is restored");
+    assert_eq!(
+        project.read("compose.yml"),
+        compose_on_1_1,
+        "the compose file is restored"
+    );
     let service = store.service_records().await.unwrap().remove(0);
     assert_eq!(service.current_tag.as_deref(), Some("1.1.0"));
     assert_eq!(store.ignored_tags(service.id).await.unwrap(), ["1.2.0"]);
     let revision = store.revisions(service.id).await.unwrap().remove(0);
     assert_eq!(revision.verdict.0, Verdict::RolledBack);
-    assert!(revision.reason.as_deref().is_some_and(|r| r.contains(expected_reason)));
-    assert!(revision.log.contains("log lines of the failed container"), "{}", revision.log);
+    assert!(
+        revision
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains(expected_reason))
+    );
+    assert!(
+        revision.log.contains("log lines of the failed container"),
+        "{}",
+        revision.log
+    );
     // It stays on 1.1.0: the failed tag is not tried again.
-    assert_eq!(action_of(&engine.check_all(false).await.unwrap()), &Action::UpToDate);
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::UpToDate
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,7 +157,8 @@ async fn a_release_whose_container_exits_is_rolled_back_by_itself() {
     if !components_present() {
         return;
     }
-    let bad = ImageSpec::new("exits").cmd(&["sh", "-c", "echo starting; echo broken config >&2; exit 3"]);
+    let bad =
+        ImageSpec::new("exits").cmd(&["sh", "-c", "echo starting; echo broken config >&2; exit 3"]);
     a_failing_release_is_rolled_back("exits", bad, "exited (code 3)").await;
 }
 
