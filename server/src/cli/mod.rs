@@ -21,6 +21,7 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::deploy::compose::ComposeCli;
 use crate::deploy::health::HealthPolicy;
+use crate::deploy::scanning::Scanning;
 use crate::discovery::docker::EngineDocker;
 use crate::engine::{Adapters, Engine};
 use crate::events::EventBus;
@@ -145,6 +146,10 @@ pub async fn engine(
         },
         health,
     );
+    let engine = match Scanning::from_config(config).context("reading the Trivy settings")? {
+        Some(scanning) => engine.with_scanning(scanning),
+        None => engine,
+    };
     // Before anything else touches a service: converge deploys a crash cut off.
     engine
         .recover()

@@ -6,3 +6,4 @@ pub mod failpoint;
 pub mod health;
 pub mod locks;
 pub mod rollout;
+pub mod scanning;

@@ -21,6 +21,7 @@ use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
 use super::failpoint;
 use super::health::{self, HealthPolicy};
 use super::locks::ServiceLocks;
+use super::scanning::Scanning;
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
 use crate::discovery::docker::{DockerApi, DockerError};
@@ -110,6 +111,8 @@ pub struct Rollout {
     pub clock: Arc<dyn Clock>,
     pub health: HealthPolicy,
     pub locks: ServiceLocks,
+    /// Trivy, when the configuration turns it on.
+    pub scanning: Option<Scanning>,
 }
 
 impl Rollout {
@@ -154,6 +157,9 @@ impl Rollout {
                     .await;
             }
         };
+        if let Some(refusal) = self.gate(request, revision_id, &edit).await? {
+            return Ok(refusal);
+        }
         let edit_json =
             serde_json::to_string(&edit).map_err(|error| StoreError::Corrupt(error.to_string()))?;
         self.store
@@ -240,10 +246,60 @@ impl Rollout {
             .await?;
         self.publish_state(request, SyncState::Synced, None);
         self.publish_finished(request, revision_id, Verdict::Verified, None);
+        if let Some(scanning) = &self.scanning {
+            scanning.after_deploy(
+                &self.store,
+                request.service_id,
+                revision_id,
+                &edit.new_image,
+            );
+        }
         Ok(DeployOutcome::Verified {
             revision_id,
             digest,
         })
+    }
+
+    /// With `SCAN_GATE` on, scan the candidate before anything is touched; a refusal is
+    /// recorded (with the new findings), the tag ignored, and the old version left running.
+    /// A scan that fails refuses too: a broken scanner must not wave a candidate through.
+    async fn gate(
+        &self,
+        request: &DeployRequest,
+        revision_id: i64,
+        edit: &ImageEdit,
+    ) -> Result<Option<DeployOutcome>, RolloutError> {
+        let Some((scanning, level)) = self
+            .scanning
+            .as_ref()
+            .and_then(|scanning| scanning.gate.map(|level| (scanning, level)))
+        else {
+            return Ok(None);
+        };
+        let reason = match scanning.gate(level, &edit.new_image, &edit.old_image).await {
+            Ok(decision) if decision.allows() => {
+                let text = format!("scan gate: {}\n", decision.explanation());
+                self.store.append_revision_log(revision_id, &text).await?;
+                return Ok(None);
+            }
+            Ok(decision) => {
+                let details = serde_json::to_string_pretty(&decision).unwrap_or_default();
+                let text = format!("scan gate decision:\n{details}\n");
+                self.store.append_revision_log(revision_id, &text).await?;
+                format!("scan gate ({}): {}", level.as_str(), decision.explanation())
+            }
+            Err(error) => format!("scan gate ({}): the scan failed: {error}", level.as_str()),
+        };
+        self.store
+            .ignore_tag(
+                request.service_id,
+                &request.tag,
+                &reason,
+                "berth",
+                self.clock.now(),
+            )
+            .await?;
+        Ok(Some(self.fail_with(request, revision_id, reason).await?))
     }
 
     /// Nothing on the host changed (or it was reverted): record why, leave the old version.

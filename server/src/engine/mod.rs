@@ -21,6 +21,7 @@ use crate::deploy::compose::ComposeApi;
 use crate::deploy::health::HealthPolicy;
 use crate::deploy::locks::ServiceLocks;
 use crate::deploy::rollout::Rollout;
+use crate::deploy::scanning::Scanning;
 use crate::discovery::DiscoveryError;
 use crate::discovery::docker::DockerApi;
 use crate::events::EventBus;
@@ -76,6 +77,7 @@ impl Engine {
             clock: clock.clone(),
             health,
             locks: ServiceLocks::default(),
+            scanning: None,
         };
         Engine {
             store,
@@ -85,6 +87,12 @@ impl Engine {
             adapters,
             rollout,
         }
+    }
+
+    /// Turn on Trivy in the deploy path (the gate, and the scan after each deploy).
+    pub fn with_scanning(mut self, scanning: Scanning) -> Engine {
+        self.rollout.scanning = Some(scanning);
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -4,6 +4,7 @@
 mod audit;
 mod ignored;
 mod revisions;
+mod scans;
 mod services;
 
 use std::str::FromStr;
@@ -13,6 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use audit::AuditEntry;
 pub use revisions::{NewRevision, Revision, Verdict};
+pub use scans::StoredScan;
 pub use services::{NewService, ServiceRecord};
 
 #[derive(Debug, thiserror::Error)]

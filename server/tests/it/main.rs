@@ -9,3 +9,4 @@ mod ranking;
 mod registry;
 mod rollback;
 mod scan;
+mod scan_gate;

@@ -9,6 +9,7 @@ use berth::clock::SystemClock;
 use berth::config::Config;
 use berth::deploy::compose::ComposeCli;
 use berth::deploy::health::HealthPolicy;
+use berth::deploy::scanning::Scanning;
 use berth::discovery::docker::{DockerApi, EngineDocker};
 use berth::engine::{Adapters, Engine};
 use berth::events::EventBus;
@@ -114,6 +115,10 @@ pub async fn engine(env_file: &Path, dir: &Path) -> (Engine, Store) {
         adapters,
         health,
     );
+    let engine = match Scanning::from_config(&config).unwrap() {
+        Some(scanning) => engine.with_scanning(scanning),
+        None => engine,
+    };
     (engine, store)
 }
 
