@@ -32,44 +32,8 @@ argument. The login uses a temporary docker config: ~/.docker/config.json is not
 USAGE
 }
 
-info() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die_usage() { printf '%s: error: %s (see --help)\n' "$PROG" "$*" >&2; exit 2; }
-fail() { printf '%s: error: step "%s" failed: %s\n' "$PROG" "$1" "$2" >&2; exit 1; }
-
-need_cli() {
-  command -v "$1" >/dev/null 2>&1 || fail "check for $1" "$1 is not installed; $2"
-}
-
-# run STEP CMD...: runs CMD; its output in $out. On failure, names STEP and CMD's error.
-out=""
-run() {
-  local step=$1 errors
-  shift
-  errors=$(mktemp)
-  if out=$("$@" 2>"$errors"); then
-    rm -f "$errors"
-    return 0
-  fi
-  local message
-  message=$(tail -n 3 "$errors" | tr '\n' ' ')
-  rm -f "$errors"
-  fail "$step" "${message:-$1 exited non-zero}"
-}
-
-need_value() { [[ $# -ge 2 && -n $2 ]] || die_usage "$1 needs a value"; }
-
-# env_line KEY VALUE: the line for .updater.env, quoted so that the file reads it back as is.
-env_line() {
-  local value=$2
-  if [[ $value =~ ^[A-Za-z0-9_./:@,=+-]*$ ]]; then
-    printf '%s=%s\n' "$1" "$value"
-  elif [[ $value != *\'* ]]; then
-    printf "%s='%s'\n" "$1" "$value"
-  else
-    value=${value//\\/\\\\}; value=${value//\"/\\\"}; value=${value//\$/\\\$}; value=${value//\`/\\\`}
-    printf '%s="%s"\n' "$1" "$value"
-  fi
-}
+# shellcheck source=lib/role.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {
   while (($#)); do
