@@ -18,12 +18,27 @@ pub struct Registry {
     child: Child,
     port: u16,
     folder: tempfile::TempDir,
+    /// Files the registry reads that were written before it started (htpasswd).
+    extra_folder: Option<tempfile::TempDir>,
 }
 
 impl Registry {
     /// An anonymous registry with deletes enabled.
     pub fn start() -> Registry {
         Registry::start_with("")
+    }
+
+    /// A registry that wants HTTP Basic `user`/`password` (htpasswd auth, bcrypt).
+    pub fn start_htpasswd(user: &str, password: &str) -> Registry {
+        let auth = tempfile::tempdir().expect("a folder for the htpasswd file");
+        let htpasswd = auth.path().join("htpasswd");
+        std::fs::write(&htpasswd, htpasswd_line(user, password)).expect("writing htpasswd");
+        let mut registry = Registry::start_with(&format!(
+            "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+            htpasswd.display()
+        ));
+        registry.extra_folder = Some(auth);
+        registry
     }
 
     /// A registry whose config gets `extra_yaml` appended at the top level (an `auth:` or
@@ -59,6 +74,7 @@ impl Registry {
             child,
             port,
             folder,
+            extra_folder: None,
         };
         registry.wait_until_listening();
         registry
@@ -186,4 +202,23 @@ impl Drop for Registry {
         let _already_exited = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A bcrypt htpasswd line, made with the C library's crypt(3) through perl (libxcrypt does
+/// bcrypt), since neither apache2-utils nor python's bcrypt is installed here.
+pub fn htpasswd_line(user: &str, password: &str) -> String {
+    let output = Command::new("perl")
+        .args([
+            "-e",
+            "print crypt($ARGV[0], q($2b$05$abcdefghijklmnopqrstuv))",
+            password,
+        ])
+        .output()
+        .expect("running perl for bcrypt");
+    let hash = String::from_utf8(output.stdout).expect("a bcrypt hash");
+    assert!(
+        hash.starts_with("$2b$05$"),
+        "crypt(3) without bcrypt: {hash:?}"
+    );
+    format!("{user}:{hash}\n")
 }

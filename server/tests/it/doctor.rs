@@ -12,49 +12,20 @@ const USER: &str = "robot$berth";
 const PASSWORD: &str = "Corr3ct-Horse-Battery";
 const WRONG_PASSWORD: &str = "Wr0ng-Staple-9137";
 
-/// A bcrypt htpasswd line, made with the C library's crypt(3) through perl (libxcrypt does
-/// bcrypt), since neither apache2-utils nor python's bcrypt is installed here.
-fn htpasswd_line(user: &str, password: &str) -> String {
-    let output = std::process::Command::new("perl")
-        .args([
-            "-e",
-            "print crypt($ARGV[0], q($2b$05$abcdefghijklmnopqrstuv))",
-            password,
-        ])
-        .output()
-        .expect("running perl for bcrypt");
-    let hash = String::from_utf8(output.stdout).expect("a bcrypt hash");
-    assert!(
-        hash.starts_with("$2b$05$"),
-        "crypt(3) without bcrypt: {hash:?}"
-    );
-    format!("{user}:{hash}\n")
-}
-
 /// A registry that wants `USER`/`PASSWORD`, holding `shop/app:v1` and `shop/app:v2`.
 struct Harbor {
     registry: Registry,
-    _auth: tempfile::TempDir,
 }
 
 impl Harbor {
     fn start() -> Harbor {
-        let auth = tempfile::tempdir().unwrap();
-        let htpasswd = auth.path().join("htpasswd");
-        std::fs::write(&htpasswd, htpasswd_line(USER, PASSWORD)).unwrap();
-        let registry = Registry::start_with(&format!(
-            "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-            htpasswd.display()
-        ));
+        let registry = Registry::start_htpasswd(USER, PASSWORD);
         for tag in ["v1", "v2"] {
             let mut layout = OciLayout::new();
             layout.add_image(tag, &ImageSpec::new(format!("doctor-{tag}")));
             registry.push_layout_as(&layout, tag, "shop/app", &format!("{USER}:{PASSWORD}"));
         }
-        Harbor {
-            registry,
-            _auth: auth,
-        }
+        Harbor { registry }
     }
 }
 

@@ -21,25 +21,6 @@ fn needs_registry() -> bool {
     ])
 }
 
-/// A bcrypt htpasswd line, made with the C library's crypt(3) through perl (libxcrypt
-/// does bcrypt), since neither apache2-utils nor python's bcrypt may be installed.
-fn htpasswd_line(user: &str, password: &str) -> String {
-    let output = std::process::Command::new("perl")
-        .args([
-            "-e",
-            "print crypt($ARGV[0], q($2b$05$abcdefghijklmnopqrstuv))",
-            password,
-        ])
-        .output()
-        .expect("running perl for bcrypt");
-    let hash = String::from_utf8(output.stdout).expect("a bcrypt hash");
-    assert!(
-        hash.starts_with("$2b$05$"),
-        "crypt(3) without bcrypt: {hash:?}"
-    );
-    format!("{user}:{hash}\n")
-}
-
 fn push_as(registry: &Registry, repository: &str, tag: &str, creds: &str) -> testkit::Descriptor {
     let mut layout = OciLayout::new();
     let descriptor = layout.add_image(tag, &ImageSpec::new(format!("{repository}-{tag}")));
@@ -53,13 +34,7 @@ async fn htpasswd_registry_needs_the_docker_config_credentials() {
     if !needs_registry() {
         return;
     }
-    let auth_dir = tempfile::tempdir().unwrap();
-    let htpasswd = auth_dir.path().join("htpasswd");
-    std::fs::write(&htpasswd, htpasswd_line(USER, PASSWORD)).unwrap();
-    let registry = Registry::start_with(&format!(
-        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-        htpasswd.display()
-    ));
+    let registry = Registry::start_htpasswd(USER, PASSWORD);
     let pushed = push_as(
         &registry,
         "private/app",
@@ -236,13 +211,7 @@ async fn credential_helpers_are_run_as_docker_runs_them() {
     if !needs_registry() {
         return;
     }
-    let auth_dir = tempfile::tempdir().unwrap();
-    let htpasswd = auth_dir.path().join("htpasswd");
-    std::fs::write(&htpasswd, htpasswd_line(USER, PASSWORD)).unwrap();
-    let registry = Registry::start_with(&format!(
-        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-        htpasswd.display()
-    ));
+    let registry = Registry::start_htpasswd(USER, PASSWORD);
     let pushed = push_as(&registry, "helped/app", "v1", &format!("{USER}:{PASSWORD}"));
     let image = ImageRef::parse(&format!("{}/helped/app:v1", registry.host())).unwrap();
 
