@@ -12,7 +12,7 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -47,6 +47,11 @@ pub fn App() -> impl IntoView {
                 // the same with or without the WASM.
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::overview::Overview ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("services"), ParamSegment("id"))
+                        view=pages::service::ServicePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

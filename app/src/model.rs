@@ -84,3 +84,92 @@ pub struct CheckReport {
     pub checked_at: DateTime<Utc>,
     pub services_checked: usize,
 }
+
+/// How a deploy or rollback ended (the `revisions` table's verdict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    InProgress,
+    Verified,
+    Failed,
+    RolledBack,
+}
+
+impl Verdict {
+    /// The name used in CSS classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::InProgress => "in_progress",
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::RolledBack => "rolled_back",
+        }
+    }
+
+    /// The label a person reads (colour is never the only signal).
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::InProgress => "In progress",
+            Verdict::Verified => "Verified",
+            Verdict::Failed => "Failed",
+            Verdict::RolledBack => "Rolled back",
+        }
+    }
+}
+
+/// One deploy or rollback of a service, as the service page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionEntry {
+    pub id: i64,
+    /// `deploy` or `rollback`.
+    pub kind: String,
+    pub tag: String,
+    pub previous_tag: Option<String>,
+    pub index_digest: Option<String>,
+    pub platform_digest: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub actor: String,
+    pub log: String,
+}
+
+/// Everything the service page shows about one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDetail {
+    pub summary: ServiceSummary,
+    pub current_digest: Option<String>,
+    pub pinned_tag: Option<String>,
+    pub excluded: bool,
+    /// Why the service is in its state (a failed deploy's reason, for example).
+    pub detail: Option<String>,
+    /// Newest first.
+    pub revisions: Vec<RevisionEntry>,
+    pub ignored_tags: Vec<String>,
+}
+
+impl ServiceDetail {
+    /// The revision whose tag runs now: the newest verified one with the current tag.
+    pub fn running_revision(&self) -> Option<i64> {
+        let current = self.summary.current_tag.as_deref()?;
+        self.revisions
+            .iter()
+            .find(|r| r.verdict == Verdict::Verified && r.tag == current)
+            .map(|r| r.id)
+    }
+}
+
+/// What a rollback ended with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackReport {
+    pub tag: String,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+}
+
+/// The data of a `service_state` event on `/events` (other fields are ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStateEvent {
+    pub service_id: i64,
+    pub state: SyncState,
+}

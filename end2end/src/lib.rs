@@ -47,6 +47,12 @@ pub struct BerthServer {
 
 impl BerthServer {
     pub fn start(extra_env: &[(&str, &str)]) -> BerthServer {
+        BerthServer::start_with_env_file_lines(extra_env, "")
+    }
+
+    /// Like [`BerthServer::start`], with `lines` appended to the env file (compose files and
+    /// repository maps of a project the test manages).
+    pub fn start_with_env_file_lines(extra_env: &[(&str, &str)], lines: &str) -> BerthServer {
         let binary = target_dir().join("debug/berth");
         assert!(
             binary.is_file(),
@@ -55,10 +61,13 @@ impl BerthServer {
         );
         let folder = tempfile::tempdir().expect("a temporary folder for berth");
         let env_file = folder.path().join(".updater.env");
-        std::fs::write(&env_file, "# written by the end2end tests\nCHECK_INTERVAL=1h\n\
+        std::fs::write(
+            &env_file,
+            format!("# written by the end2end tests\nCHECK_INTERVAL=1h\n\
              # other tests' compose projects run on this engine too: manage only what is named here\n\
-             DISCOVER_FROM_LABELS=false\n")
-            .expect("writing the env file");
+             DISCOVER_FROM_LABELS=false\n{lines}"),
+        )
+        .expect("writing the env file");
         let port = testkit::free_port();
         let mut child = Command::new(&binary)
             .arg("--env-file")
@@ -156,5 +165,49 @@ impl Drop for Chromedriver {
     fn drop(&mut self) {
         let _already_exited = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A compose project on the real Docker engine, from a compose file written to a temporary
+/// folder. Dropping it takes the project down (containers and network), a failing test too.
+pub struct ComposeProject {
+    pub name: String,
+    pub compose_file: PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl ComposeProject {
+    /// Write `compose` as `compose.yml` and `docker compose up -d` it as project `name`.
+    pub fn up(name: &str, compose: &str) -> ComposeProject {
+        let folder = tempfile::tempdir().expect("a temporary folder for the compose project");
+        let compose_file = folder.path().join("compose.yml");
+        std::fs::write(&compose_file, compose).expect("writing the compose file");
+        let project = ComposeProject {
+            name: name.to_owned(),
+            compose_file,
+            _folder: folder,
+        };
+        let output = project.compose(&["up", "-d", "--quiet-pull"]);
+        assert!(
+            output.status.success(),
+            "compose up failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        project
+    }
+
+    fn compose(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .args(["compose", "-p", &self.name, "-f"])
+            .arg(&self.compose_file)
+            .args(args)
+            .output()
+            .expect("running docker compose")
+    }
+}
+
+impl Drop for ComposeProject {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "--remove-orphans", "--timeout", "1"]);
     }
 }

@@ -3,4 +3,7 @@
 //! They live under `/rpc` so they never collide with the REST API under `/api/v1`.
 
 pub mod checks;
+pub mod ignored_tags;
+pub mod pins;
+pub mod rollbacks;
 pub mod services;

@@ -1,1 +1,3 @@
+mod live;
 pub mod overview;
+pub mod service;

@@ -1,7 +1,10 @@
-//! The overview: one card per service, and "Check now".
+//! The overview: one card per service, and "Check now". Badges follow `/events` live.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use super::live::{LiveStates, follow_events};
 use crate::api::checks::CheckNow;
 use crate::api::services::list_services;
 use crate::model::{ServiceSummary, SyncState};
@@ -9,12 +12,16 @@ use crate::model::{ServiceSummary, SyncState};
 #[component]
 pub fn Overview() -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
+    let live_states: LiveStates = RwSignal::new(HashMap::new());
+    provide_context(live_states);
+    follow_events(live_states, move || services.refetch());
     view! {
         <header class="topbar">
             <h1>"Berth"</h1>
             <CheckNowButton/>
         </header>
-        <Suspense fallback=|| view! { <p class="loading">"Loading services…"</p> }>
+        // Transition: a refetch after a check keeps the cards on screen until the new list is in.
+        <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 match services.await {
                     Ok(list) if list.is_empty() => EmptyState().into_any(),
@@ -25,7 +32,7 @@ pub fn Overview() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -58,10 +65,20 @@ fn ServiceCard(service: ServiceSummary) -> impl IntoView {
         .current_tag
         .clone()
         .unwrap_or_else(|| "—".to_owned());
+    let live_states = use_context::<LiveStates>();
+    let (id, loaded_state) = (service.id, service.state);
+    let state = move || {
+        live_states
+            .and_then(|states| states.with(|states| states.get(&id).copied()))
+            .unwrap_or(loaded_state)
+    };
     view! {
-        <li class="card" data-service=service.name.clone()>
-            <h2>{service.name.clone()}<span class="project">{service.project.clone()}</span></h2>
-            <StateBadge state=service.state/>
+        <li class="card" data-service=service.name.clone() data-service-id=id>
+            <h2>
+                <a href=format!("/services/{id}")>{service.name.clone()}</a>
+                <span class="project">{service.project.clone()}</span>
+            </h2>
+            {move || view! { <StateBadge state=state()/> }}
             <p class="image"><code>{service.image.clone()}":"{tag}</code></p>
             {service.best_candidate.clone().map(|best| view! { <p class="candidate">"Best candidate: "<code>{best}</code></p> })}
         </li>
@@ -70,7 +87,11 @@ fn ServiceCard(service: ServiceSummary) -> impl IntoView {
 
 #[component]
 pub fn StateBadge(state: SyncState) -> impl IntoView {
-    view! { <span class=format!("badge state-{}", state.as_str())>{state.label()}</span> }
+    view! {
+        <span class=format!("badge state-{}", state.as_str()) data-testid="state-badge">
+            {state.label()}
+        </span>
+    }
 }
 
 /// Runs a check through a server function. A plain button (not a form): it does nothing

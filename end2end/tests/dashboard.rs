@@ -1,0 +1,221 @@
+//! The dashboard against a real registry and a real compose project: a new tag and "Check
+//! now" turn the badge Deploying… then Synced without a reload, and Rollback on the service
+//! page brings the older version back with the newer tag ignored.
+
+use std::time::{Duration, Instant};
+
+use end2end::{BerthServer, Chromedriver, ComposeProject, screenshot_dir};
+use fantoccini::{Client, ClientBuilder, Locator};
+use testkit::{Component, ImageSpec, Registry, require};
+
+const BADGE: &str = r#"[data-service="app"] [data-testid="state-badge"]"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_now_deploys_live_and_rollback_restores_the_older_tag() -> anyhow::Result<()> {
+    if !require(&[
+        Component::Chromium,
+        Component::Chromedriver,
+        Component::Docker,
+        Component::Compose,
+        Component::DockerRegistry,
+        Component::Skopeo,
+        Component::BusyboxStatic,
+    ]) {
+        return Ok(());
+    }
+    let registry = Registry::start();
+    let push = |tag: &str| {
+        registry.push_image("team/app", tag, &ImageSpec::new(format!("app {tag}")));
+    };
+    push("1.0.0");
+    let compose = format!(
+        "services:\n  app:\n    image: {}/team/app:1.0.0\n    restart: \"no\"\n",
+        registry.host()
+    );
+    let project = ComposeProject::up(&format!("berthe2e{}", std::process::id()), &compose);
+    let server = BerthServer::start_with_env_file_lines(
+        &[],
+        &format!(
+            "COMPOSE_FILE_PATH_DASH={}\nDOCKERHUB_REPOSITORY_MAP_DASH=app=team/app\n\
+             HEALTH_STABLE=2\nHEALTH_TIMEOUT=30\n",
+            project.compose_file.display()
+        ),
+    );
+    // A first check records the service as it runs (1.0.0, nothing newer yet).
+    let first = reqwest::Client::new()
+        .post(server.url("/rpc/checks/run"))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        first.status().is_success(),
+        "first check: {}",
+        first.text().await?
+    );
+
+    let driver = Chromedriver::start();
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let client = ClientBuilder::rustls()?
+        .capabilities(Chromedriver::capabilities())
+        .connect(&driver.url())
+        .await?;
+    // Close the WebDriver session whatever happens, or Chromium outlives the test.
+    let outcome = drive(&client, &server, &push).await;
+    client.close().await?;
+    outcome
+}
+
+async fn drive(client: &Client, server: &BerthServer, push: &dyn Fn(&str)) -> anyhow::Result<()> {
+    client.goto(&server.url("/")).await?;
+    let badge = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(BADGE))
+        .await?;
+    assert_eq!(badge.text().await?, "Synced");
+
+    // Record every text the badge shows, and mark the window: a reload would lose both.
+    client
+        .execute(
+            r#"window.__berthNoReload = true;
+               window.__badgeTexts = [];
+               const seen = () => {
+                 const badge = document.querySelector(arguments[0]);
+                 const text = badge ? badge.textContent : "";
+                 if (window.__badgeTexts[window.__badgeTexts.length - 1] !== text) window.__badgeTexts.push(text);
+               };
+               new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});"#,
+            vec![BADGE.into()],
+        )
+        .await?;
+    push("1.1.0");
+    click_when_hydrated(
+        client,
+        r#"[data-testid="check-now"]"#,
+        r#"[data-testid="check-result"]"#,
+    )
+    .await?;
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let badge = client.find(Locator::Css(BADGE)).await?.text().await?;
+        let image = client
+            .find(Locator::Css(r#"[data-service="app"] .image"#))
+            .await?
+            .text()
+            .await?;
+        if badge == "Synced" && image.ends_with(":1.1.0") {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the card never showed Synced at 1.1.0 (badge {badge:?}, image {image:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let texts = client
+        .execute("return window.__badgeTexts;", vec![])
+        .await?;
+    let no_reload = client
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await?;
+    assert_eq!(no_reload, serde_json::json!(true), "the page was reloaded");
+    let texts: Vec<String> = serde_json::from_value(texts)?;
+    let deploying = texts.iter().position(|t| t == "Deploying…");
+    assert!(
+        deploying.is_some_and(|at| texts[at..].iter().any(|t| t == "Synced")),
+        "the badge must go Deploying… then Synced; it showed {texts:?}"
+    );
+    std::fs::write(
+        screenshot_dir().join("dashboard-overview.png"),
+        client.screenshot().await?,
+    )?;
+
+    // The service page, reached by the card's link.
+    client
+        .find(Locator::Css(r#"[data-service="app"] h2 a"#))
+        .await?
+        .click()
+        .await?;
+    let rollback = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(r#"[data-testid="rollback"][data-to="1.0.0"]"#))
+        .await?;
+    let running = client
+        .find(Locator::Css(r#"tbody.running[data-tag="1.1.0"]"#))
+        .await?;
+    assert!(running.text().await?.contains("Running"));
+    rollback.click().await?;
+
+    let result = client
+        .find(Locator::Css(r#"[data-testid="action-result"]"#))
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let text = result.text().await?;
+        if text == "Rollback to 1.0.0: Verified" {
+            break;
+        }
+        anyhow::ensure!(
+            !text.contains("failed") && Instant::now() < deadline,
+            "the rollback did not verify: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let restored = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            r#"tbody.running[data-tag="1.0.0"][data-verdict="verified"]"#,
+        ))
+        .await?;
+    let row = restored.text().await?;
+    assert!(
+        row.contains("Running") && row.contains("(rollback)") && row.contains("dashboard"),
+        "the rollback row: {row:?}"
+    );
+    let ignored = client
+        .find(Locator::Css(
+            r#"[data-testid="ignored-tags"] li[data-tag="1.1.0"]"#,
+        ))
+        .await?;
+    assert!(ignored.text().await?.contains("Un-ignore 1.1.0"));
+    // Reading needs no WASM: the server renders the same page in its first response.
+    let path = client.current_url().await?.path().to_owned();
+    let html = reqwest::get(server.url(&path)).await?.text().await?;
+    for expected in [
+        r#"data-testid="revisions""#,
+        r#"data-testid="ignored-tags""#,
+        r#"data-tag="1.1.0""#,
+        "Running",
+    ] {
+        assert!(
+            html.contains(expected),
+            "{path} without JavaScript lacks {expected}"
+        );
+    }
+    std::fs::write(
+        screenshot_dir().join("dashboard-service.png"),
+        client.screenshot().await?,
+    )?;
+    Ok(())
+}
+
+/// Before hydration a button does nothing; click until `output` says something.
+async fn click_when_hydrated(client: &Client, button: &str, output: &str) -> anyhow::Result<()> {
+    let button = client.find(Locator::Css(button)).await?;
+    let output = client.find(Locator::Css(output)).await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if button.is_enabled().await? && output.text().await?.is_empty() {
+            button.click().await?;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let text = output.text().await?;
+        if !text.is_empty() {
+            anyhow::ensure!(text.starts_with("Checked "), "Check now answered {text:?}");
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "Check now never answered");
+    }
+}
