@@ -95,7 +95,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The name used in CSS classes.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::InProgress,
+        Verdict::Verified,
+        Verdict::Failed,
+        Verdict::RolledBack,
+    ];
+
+    /// The name stored in the database and used in CSS classes.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::InProgress => "in_progress",
@@ -103,6 +110,12 @@ impl Verdict {
             Verdict::Failed => "failed",
             Verdict::RolledBack => "rolled_back",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Verdict> {
+        Verdict::ALL
+            .into_iter()
+            .find(|verdict| verdict.as_str() == text)
     }
 
     /// The label a person reads (colour is never the only signal).

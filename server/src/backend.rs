@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::deploy::rollout::DeployOutcome;
 use crate::engine::{Engine, error_chain};
-use crate::store::{self, Revision, ServiceRecord};
+use crate::store::{Revision, ServiceRecord};
 
 pub struct EngineBackend {
     engine: Arc<Engine>,
@@ -44,15 +44,6 @@ fn to_app_error(error: &dyn std::error::Error) -> AppError {
     AppError::Engine(error_chain(error))
 }
 
-fn verdict(verdict: store::Verdict) -> Verdict {
-    match verdict {
-        store::Verdict::InProgress => Verdict::InProgress,
-        store::Verdict::Verified => Verdict::Verified,
-        store::Verdict::Failed => Verdict::Failed,
-        store::Verdict::RolledBack => Verdict::RolledBack,
-    }
-}
-
 fn revision_entry(revision: Revision) -> RevisionEntry {
     RevisionEntry {
         id: revision.id,
@@ -63,7 +54,7 @@ fn revision_entry(revision: Revision) -> RevisionEntry {
         platform_digest: revision.platform_digest,
         started_at: revision.started_at,
         finished_at: revision.finished_at,
-        verdict: verdict(revision.verdict.0),
+        verdict: revision.verdict.0,
         reason: revision.reason,
         actor: revision.actor,
         log: revision.log,

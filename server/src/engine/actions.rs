@@ -238,6 +238,13 @@ impl Engine {
     pub async fn unpin(&self, selector: &str, actor: &str) -> Result<(), ActionError> {
         let record = self.find_service(selector).await?;
         self.store.set_pin(record.id, None).await?;
+        // Until the next check says otherwise, it stands where it stood before the pin.
+        let state = if record.best_candidate.is_some() {
+            SyncState::UpdateAvailable
+        } else {
+            SyncState::Synced
+        };
+        self.store.set_state(record.id, state, None).await?;
         self.audit(&record, "unpin", actor, json!({})).await?;
         Ok(())
     }

@@ -1,41 +1,11 @@
 //! The `revisions` table: one row per deploy or rollback, opened before anything is
 //! touched and closed with a verdict, so an open row after a crash says a deploy was cut off.
 
+pub use app::model::Verdict;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Store, StoreError, query_error};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    InProgress,
-    Verified,
-    Failed,
-    RolledBack,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::InProgress => "in_progress",
-            Verdict::Verified => "verified",
-            Verdict::Failed => "failed",
-            Verdict::RolledBack => "rolled_back",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Verdict> {
-        [
-            Verdict::InProgress,
-            Verdict::Verified,
-            Verdict::Failed,
-            Verdict::RolledBack,
-        ]
-        .into_iter()
-        .find(|verdict| verdict.as_str() == text)
-    }
-}
 
 /// A revision as it starts.
 #[derive(Debug, Clone)]
