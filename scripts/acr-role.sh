@@ -30,7 +30,7 @@ Uses the az CLI, logged in (az login) to the subscription that holds the registr
 USAGE
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {

@@ -31,7 +31,7 @@ config: ~/.docker/config.json is not touched.
 USAGE
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {

@@ -34,7 +34,7 @@ Uses the aws CLI with its usual credentials (AWS_PROFILE, environment, instance 
 EOF
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {

@@ -34,7 +34,7 @@ Uses the gcloud CLI, logged in (gcloud auth login) with rights to manage IAM in 
 USAGE
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {

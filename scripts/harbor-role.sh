@@ -40,7 +40,7 @@ prints HARBOR_URL, HARBOR_USERNAME and HARBOR_PASSWORD for .updater.env.
 USAGE
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {

@@ -32,7 +32,7 @@ argument. The login uses a temporary docker config: ~/.docker/config.json is not
 USAGE
 }
 
-# shellcheck source=lib/role.sh
+# shellcheck source-path=SCRIPTDIR source=lib/role.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/role.sh"
 
 parse_args() {
