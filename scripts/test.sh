@@ -28,4 +28,5 @@ step "unit and integration tests"
 cargo test -p server -p testkit
 
 step "end2end (real Chromium over WebDriver)"
-cargo test -p end2end -- --test-threads=1
+# --tests: no doc-test run, so the last closing line is a browser test binary's own
+cargo test -p end2end --tests -- --test-threads=1
