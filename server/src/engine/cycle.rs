@@ -15,7 +15,7 @@ use crate::discovery::{self, DiscoveredService, Source};
 use crate::events::Event;
 use crate::ranking::{self, Candidate, Policy, PolicyOptions};
 use crate::registry::{ImageRef, RemoteTag};
-use crate::store::NewService;
+use crate::store::{NewService, ServiceRecord};
 
 /// How many repositories are asked about at once (per cycle, across registries).
 const REGISTRY_CONCURRENCY: usize = 8;
@@ -108,9 +108,11 @@ impl Engine {
         let discovered = discovery::discover(&config, self.adapters.docker.as_ref())
             .await
             .map_err(EngineError::Discover)?;
+        // Read the store once per cycle, not once per service.
+        let known = self.store.service_records().await?;
         let mut prepared = Vec::with_capacity(discovered.len());
         for service in discovered {
-            prepared.push(self.prepare(service, dry_run).await?);
+            prepared.push(self.prepare(service, &known, dry_run).await?);
         }
         let tags = self.fetch_tags(&prepared).await;
 
@@ -191,6 +193,7 @@ impl Engine {
     async fn prepare(
         &self,
         discovered: DiscoveredService,
+        known: &[ServiceRecord],
         dry_run: bool,
     ) -> Result<Prepared, EngineError> {
         let image = if let Some(reason) = &discovered.unmanageable {
@@ -209,14 +212,9 @@ impl Engine {
                 None,
             ),
         };
-        let existing = self
-            .store
-            .service_records()
-            .await?
-            .into_iter()
-            .find(|record| {
-                record.project == discovered.project && record.name == discovered.service
-            });
+        let existing = known.iter().find(|record| {
+            record.project == discovered.project && record.name == discovered.service
+        });
         let service_id = if dry_run {
             existing.as_ref().map(|record| record.id)
         } else {
