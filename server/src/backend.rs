@@ -61,19 +61,6 @@ fn revision_entry(revision: Revision) -> RevisionEntry {
     }
 }
 
-fn summary(record: &ServiceRecord) -> ServiceSummary {
-    ServiceSummary {
-        id: record.id,
-        project: record.project.clone(),
-        name: record.name.clone(),
-        image: record.image.clone(),
-        current_tag: record.current_tag.clone(),
-        best_candidate: record.best_candidate.clone(),
-        state: record.state,
-        last_checked_at: record.last_checked_at,
-    }
-}
-
 #[async_trait]
 impl Backend for EngineBackend {
     async fn list_services(&self) -> Result<Vec<ServiceSummary>, AppError> {
@@ -108,7 +95,8 @@ impl Backend for EngineBackend {
             .await
             .map_err(|error| to_app_error(&error))?;
         Ok(ServiceDetail {
-            summary: summary(&record),
+            // The store's own conversion; the fields below are the ones a summary leaves out.
+            summary: ServiceSummary::from(record.clone()),
             current_digest: record.current_digest,
             pinned_tag: record.pinned_tag,
             excluded: record.excluded,
