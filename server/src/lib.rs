@@ -3,6 +3,8 @@
 //! The engine and its adapters, one module per domain noun (see DESIGN.md). The `berth`
 //! binary in `main.rs` is a thin clap layer over this library.
 
+pub mod api;
+pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod clock;
@@ -12,8 +14,11 @@ pub mod discovery;
 pub mod doctor;
 pub mod engine;
 pub mod events;
+pub mod metrics;
+pub mod notify;
 pub mod ranking;
 pub mod registry;
 pub mod scan;
 pub mod store;
 pub mod web;
+pub mod webhooks;

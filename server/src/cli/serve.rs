@@ -28,6 +28,12 @@ pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()
         leptos_options: web::leptos_options(&config.server.site_root, addr),
         backend: Arc::new(EngineBackend::new(engine.clone())),
         events,
+        engine: engine.clone(),
+        store: store.clone(),
+        config: Arc::new(config.clone()),
+        auth: crate::auth::Auth::default(),
+        api: crate::api::ApiState::default(),
+        metrics: crate::metrics::Metrics::default(),
         shutdown: shutdown.clone(),
     };
     if !config.server.site_root.join("pkg").is_dir() {

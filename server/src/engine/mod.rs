@@ -103,6 +103,12 @@ impl Engine {
         &self.events
     }
 
+    /// Each registry's auth state, quota and request counts as the engine's registry
+    /// adapter reports them.
+    pub fn registry_status(&self) -> Vec<crate::registry::RegistryStatus> {
+        self.adapters.registry.status()
+    }
+
     fn load_config(&self) -> Result<Config, EngineError> {
         Config::load(self.env_file.as_deref()).map_err(EngineError::LoadConfig)
     }

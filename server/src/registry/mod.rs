@@ -15,6 +15,7 @@ pub mod ratelimit;
 pub mod reference;
 pub mod registries;
 pub mod secret;
+pub mod stats;
 pub mod tags;
 pub mod token;
 
@@ -27,6 +28,7 @@ pub use ratelimit::{Governor, Quota, RegistryStatus};
 pub use reference::{ImageRef, ReferenceError};
 pub use registries::Registries;
 pub use secret::{Credentials, Secret};
+pub use stats::{RegistryStats, RequestCount, RequestKind};
 
 /// What the engine needs from registries.
 #[async_trait::async_trait]
@@ -42,6 +44,11 @@ pub trait RegistryApi: Send + Sync {
         _image: &ImageRef,
     ) -> Result<Option<DateTime<Utc>>, RegistryError> {
         Ok(None)
+    }
+    /// Each registry's auth state, last error, quota and request counts, for the
+    /// dashboard, the API and `/metrics`. Fakes that track nothing report nothing.
+    fn status(&self) -> Vec<RegistryStatus> {
+        Vec::new()
     }
 }
 

@@ -61,6 +61,8 @@ pub struct RegistryStatus {
     pub quota: Option<Quota>,
     /// Set while a 429 holds; past moments are cleared.
     pub limited_until: Option<DateTime<Utc>>,
+    /// Auth state, last error and request counts.
+    pub stats: super::stats::RegistryStats,
 }
 
 /// Every registry's gate.
@@ -229,6 +231,7 @@ impl Gate {
             registry: self.registry.clone(),
             quota: state.quota.clone(),
             limited_until: state.limited_until.filter(|until| *until > Utc::now()),
+            stats: super::stats::RegistryStats::default(),
         }
     }
 

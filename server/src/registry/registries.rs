@@ -186,6 +186,10 @@ impl Registries {
 
 #[async_trait::async_trait]
 impl RegistryApi for Registries {
+    fn status(&self) -> Vec<RegistryStatus> {
+        Registries::status(self)
+    }
+
     async fn list_tags(&self, image: &ImageRef) -> Result<Vec<RemoteTag>, RegistryError> {
         let client = self.client(&image.registry);
         let names = client.list_tags(image).await?;

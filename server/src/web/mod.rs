@@ -15,7 +15,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
+use crate::engine::Engine;
 use crate::events::EventBus;
+use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -35,6 +38,13 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: SharedBackend,
     pub events: EventBus,
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    /// The configuration read at start; each concern reads its own keys from it.
+    pub config: Arc<Config>,
+    pub auth: crate::auth::Auth,
+    pub api: crate::api::ApiState,
+    pub metrics: crate::metrics::Metrics,
     /// Cancelled at shutdown, so long-lived streams (SSE) end and the server can stop.
     pub shutdown: CancellationToken,
 }
@@ -55,6 +65,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/events", get(events::stream))
+        .nest("/api/v1", crate::api::router())
+        .merge(crate::metrics::router())
+        .merge(crate::webhooks::router())
         .leptos_routes_with_context(&state, routes, provide_backend, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -1,0 +1,2 @@
+//! Notifications: each engine event sent once per service and version to the configured
+//! channels (issue #11).
