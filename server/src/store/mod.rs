@@ -1,11 +1,14 @@
 //! The SQLite store (sqlx): opened with WAL and foreign keys on, migrated at start.
 //! A failed migration stops start-up with the reason.
 
+mod api_tokens;
 mod audit;
 mod ignored;
+mod notifications;
 mod revisions;
 mod scans;
 mod services;
+mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;

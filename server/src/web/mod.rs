@@ -4,6 +4,9 @@
 mod events;
 mod health;
 
+/// The `/events` SSE handler, also served by the REST API under `/api/v1/events`.
+pub use events::stream as event_stream;
+
 use std::sync::Arc;
 
 use app::backend::SharedBackend;

@@ -1,0 +1,1 @@
+//! api_tokens: filled by its issue's work.

@@ -1,0 +1,1 @@
+//! notifications: filled by its issue's work.

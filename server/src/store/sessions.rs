@@ -1,0 +1,1 @@
+//! sessions: filled by its issue's work.
