@@ -60,6 +60,7 @@ RUN --mount=type=cache,id=berth-cargo-registry,target=/usr/local/cargo/registry 
     esac; \
     mkdir -p /out; \
     cp "target/$binary_dir/berth" /out/berth; \
+    if command -v strip >/dev/null; then strip --strip-debug /out/berth; fi; \
     cp -r target/site /out/site
 
 # --- runtime -------------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ project=""
 cleanup() {
   if [[ -n $project ]]; then
     compose down --volumes --remove-orphans >/dev/null 2>&1 || true
+    # Its layers stay in the build cache; the tag would only pile up.
+    docker image rm "${BERTH_IMAGE:-}" >/dev/null 2>&1 || true
   fi
   if [[ -n $workdir ]]; then
     "${sudo_cmd[@]}" rm -rf "$workdir"
@@ -314,12 +316,13 @@ print(next((c["status"] + ": " + c["detail"] for c in report["checks"] if c["sub
 
 # check_user CONTAINER: neither `docker exec` nor the running `berth serve` is root.
 check_user() {
-  local uid process_uid
-  uid=$(docker exec "$1" id -u)
+  local uid processes process_uid
+  uid=$(docker exec "$1" id -u) || fail "docker exec id -u in the container"
   ((uid != 0)) || fail "docker exec runs as root in the image"
-  process_uid=$(docker top "$1" -o uid,args | awk '/berth serve/ {print $1; exit}')
+  processes=$(docker top "$1" -o pid,uid,args) || fail "docker top on the container"
+  process_uid=$(awk '$3 == "berth" && $4 == "serve" {print $2; exit}' <<<"$processes")
   [[ -n $process_uid && $process_uid != 0 && $process_uid != root ]] \
-    || fail "berth serve runs as '${process_uid:-?}' ($(docker top "$1" -o uid,args | tr '\n' ';'))"
+    || fail "berth serve runs as '${process_uid:-?}' (docker top: $(tr '\n' ';' <<<"$processes"))"
   say "non-root: docker exec id -u = $uid; berth serve runs as uid $process_uid"
 }
 
@@ -340,9 +343,13 @@ main() {
   DOCKER_GID=$(stat -c %g /var/run/docker.sock)
   export BERTH_IMAGE="berth-test/berth:$project" BERTH_BUILDER_IMAGE=$builder \
     BERTH_RUNTIME_IMAGE=$runtime BERTH_CARGO_PROFILE=$PROFILE BERTH_PORT BERTH_BIND=127.0.0.1 \
-    BERTH_ENV_FILE="$workdir/project/.updater.env" BERTH_STACKS_DIR="$workdir/stacks" DOCKER_GID
+    BERTH_ENV_FILE="$workdir/project/.updater.env" BERTH_STACKS_DIR="$workdir/stacks" DOCKER_GID \
+    BERTH_REVISION BERTH_CREATED
+  BERTH_REVISION=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+  BERTH_CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
   say "building the image (cargo profile $PROFILE)"
+  docker image rm "$BERTH_IMAGE" >/dev/null 2>&1 || true
   started=$(date +%s)
   # compose can exit 0 on a failed build, so the image itself is what counts.
   if ! compose --progress plain build >"$workdir/build.log" 2>&1 \
@@ -386,8 +393,8 @@ main() {
     cat "$workdir/down.log" >&2
     fail "docker compose down"
   fi
-  project=""
   docker image rm "$BERTH_IMAGE" >/dev/null
+  project=""
   say "the image builds, runs as non-root, turns healthy and serves the dashboard"
   # The plain closing line a CI log reader counts (this is the last step of scripts/test.sh).
   echo "image: 1 passed, 0 failed"
