@@ -21,7 +21,7 @@ use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
 use super::failpoint;
 use super::health::{self, HealthPolicy};
 use super::locks::ServiceLocks;
-use super::scanning::Scanning;
+use super::scanning::{self, ScannedDeploy, Scanning};
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
 use crate::discovery::docker::{DockerApi, DockerError};
@@ -140,6 +140,16 @@ impl Rollout {
                 started_at: self.clock.now(),
             })
             .await?;
+        self.events.publish(Event::DeployStarted {
+            service_id: request.service_id,
+            revision_id,
+            project: request.project.clone(),
+            service: request.service.clone(),
+            from_tag: previous_tag.clone(),
+            to_tag: request.tag.clone(),
+            kind: request.kind.as_str().to_owned(),
+            actor: request.actor.clone(),
+        });
         self.set_state(request, SyncState::Deploying, None).await?;
         failpoint::reached("deploying").await;
 
@@ -245,13 +255,24 @@ impl Rollout {
             .set_deployed(request.service_id, &request.tag, digest.as_deref())
             .await?;
         self.publish_state(request, SyncState::Synced, None);
-        self.publish_finished(request, revision_id, Verdict::Verified, None);
+        self.publish_finished(
+            request,
+            revision_id,
+            Verdict::Verified,
+            None,
+            digest.clone(),
+        );
         if let Some(scanning) = &self.scanning {
             scanning.after_deploy(
                 &self.store,
-                request.service_id,
-                revision_id,
-                &edit.new_image,
+                &self.events,
+                ScannedDeploy {
+                    service_id: request.service_id,
+                    revision_id,
+                    project: request.project.clone(),
+                    service: request.service.clone(),
+                    image: edit.new_image.clone(),
+                },
             );
         }
         Ok(DeployOutcome::Verified {
@@ -283,6 +304,19 @@ impl Rollout {
                 return Ok(None);
             }
             Ok(decision) => {
+                // What the candidate would bring that is not running now.
+                let candidate = ScannedDeploy {
+                    service_id: request.service_id,
+                    revision_id,
+                    project: request.project.clone(),
+                    service: request.service.clone(),
+                    image: edit.new_image.clone(),
+                };
+                self.events.publish(scanning::findings_event(
+                    &candidate,
+                    &decision.new_findings,
+                    None,
+                ));
                 let details = serde_json::to_string_pretty(&decision).unwrap_or_default();
                 let text = format!("scan gate decision:\n{details}\n");
                 self.store.append_revision_log(revision_id, &text).await?;
@@ -351,7 +385,13 @@ impl Rollout {
             .await?;
         self.set_state(request, SyncState::Failed, Some(&reason))
             .await?;
-        self.publish_finished(request, revision_id, Verdict::Failed, Some(reason.clone()));
+        self.publish_finished(
+            request,
+            revision_id,
+            Verdict::Failed,
+            Some(reason.clone()),
+            None,
+        );
         Ok(DeployOutcome::Failed {
             revision_id,
             reason,
@@ -429,6 +469,7 @@ impl Rollout {
             revision_id,
             Verdict::RolledBack,
             Some(reason.clone()),
+            None,
         );
         Ok(DeployOutcome::RolledBack {
             revision_id,
@@ -506,6 +547,7 @@ impl Rollout {
         revision_id: i64,
         verdict: Verdict,
         reason: Option<String>,
+        digest: Option<String>,
     ) {
         self.events.publish(Event::DeployFinished {
             service_id: request.service_id,
@@ -513,6 +555,11 @@ impl Rollout {
             tag: request.tag.clone(),
             verdict: verdict.as_str().to_owned(),
             reason,
+            kind: request.kind.as_str().to_owned(),
+            actor: request.actor.clone(),
+            project: request.project.clone(),
+            service: request.service.clone(),
+            digest,
         });
     }
 }

@@ -3,16 +3,19 @@
 //! revision. Scans go through the one-at-a-time queue; the scan after a deploy runs in the
 //! background, so it never holds up the engine.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::events::{Event, EventBus};
 use crate::registry::ImageRef;
 use crate::registry::registries::is_loopback;
 use crate::scan::config::ScanConfigError;
 use crate::scan::gate::{self, GateDecision, GateLevel};
 use crate::scan::queue::{DEFAULT_CAPACITY, ScanQueue};
+use crate::scan::report::SeverityCounts;
 use crate::scan::trivy::TrivyScanner;
-use crate::scan::{ScanConfig, ScanError, ScanTarget};
+use crate::scan::{Finding, ScanConfig, ScanError, ScanTarget};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -62,32 +65,90 @@ impl Scanning {
         .await
     }
 
-    /// Queue a scan of the deployed `image` and store it with the revision when it ends.
-    pub fn after_deploy(&self, store: &Store, service_id: i64, revision_id: i64, image: &str) {
+    /// Queue a scan of the deployed `image`, store it with the revision when it ends, and
+    /// publish its counts with how many findings the previous verified revision's scan did
+    /// not have.
+    pub fn after_deploy(&self, store: &Store, events: &EventBus, deployed: ScannedDeploy) {
         if !self.after_deploy {
             return;
         }
-        let pending = match self.queue.submit(ScanTarget::image(image)) {
+        let pending = match self.queue.submit(ScanTarget::image(&deployed.image)) {
             Ok(pending) => pending,
             Err(error) => {
-                tracing::warn!(%error, image, "the scan after the deploy was not queued");
+                tracing::warn!(%error, image = deployed.image, "the scan after the deploy was not queued");
                 return;
             }
         };
         let store = store.clone();
-        let image = image.to_owned();
+        let events = events.clone();
         tokio::spawn(async move {
+            let image = deployed.image.clone();
             match pending.outcome().await {
                 Ok(outcome) => {
                     if let Err(error) = store
-                        .insert_scan(service_id, Some(revision_id), &outcome)
+                        .insert_scan(deployed.service_id, Some(deployed.revision_id), &outcome)
                         .await
                     {
                         tracing::warn!(%error, image, "storing the scan failed");
                     }
+                    let before = previous_findings(&store, &deployed).await;
+                    events.publish(findings_event(&deployed, &outcome.report.findings, before));
                 }
                 Err(error) => tracing::warn!(%error, image, "the scan after the deploy failed"),
             }
         });
     }
+}
+
+/// The deploy a scan belongs to.
+#[derive(Debug, Clone)]
+pub struct ScannedDeploy {
+    pub service_id: i64,
+    pub revision_id: i64,
+    pub project: String,
+    pub service: String,
+    pub image: String,
+}
+
+/// The `scan_findings` event for `findings`; `before` are the findings of the image that
+/// ran before (`None`: unknown, so every finding counts as new).
+pub fn findings_event(
+    deployed: &ScannedDeploy,
+    findings: &[Finding],
+    before: Option<Vec<Finding>>,
+) -> Event {
+    let counts = SeverityCounts::of(findings);
+    let known: HashSet<_> = before.iter().flatten().map(Finding::identity).collect();
+    let new_findings = findings
+        .iter()
+        .filter(|finding| !known.contains(&finding.identity()))
+        .count();
+    Event::ScanFindings {
+        service_id: deployed.service_id,
+        project: deployed.project.clone(),
+        service: deployed.service.clone(),
+        image: deployed.image.clone(),
+        critical: counts.critical,
+        high: counts.high,
+        medium: counts.medium,
+        low: counts.low,
+        unknown: counts.unknown,
+        new_findings: u32::try_from(new_findings).unwrap_or(u32::MAX),
+    }
+}
+
+/// The findings of the newest scan of the verified revision before this one, if any.
+async fn previous_findings(store: &Store, deployed: &ScannedDeploy) -> Option<Vec<Finding>> {
+    let revisions = store.revisions(deployed.service_id).await.ok()?;
+    let previous = revisions.iter().find(|revision| {
+        revision.id < deployed.revision_id && revision.verdict.0 == crate::store::Verdict::Verified
+    })?;
+    let scan = store
+        .revision_scans(previous.id)
+        .await
+        .ok()?
+        .into_iter()
+        .next()?;
+    let outcome: crate::scan::ScanOutcome = serde_json::from_str(&scan.outcome).ok()?;
+    Some(outcome.report.findings)
 }

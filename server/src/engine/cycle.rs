@@ -14,7 +14,7 @@ use crate::discovery::compose_file::{self, ServiceImage};
 use crate::discovery::{self, DiscoveredService, Source};
 use crate::events::Event;
 use crate::ranking::{self, Candidate, Policy, PolicyOptions};
-use crate::registry::{ImageRef, RemoteTag};
+use crate::registry::{Cause, ImageRef, RegistryError, RemoteTag};
 use crate::store::{NewService, ServiceRecord};
 
 /// How many repositories are asked about at once (per cycle, across registries).
@@ -103,8 +103,18 @@ impl Engine {
     /// One cycle over every discovered service. With `dry_run`, nothing is written: not the
     /// compose files, not the containers, not the store.
     pub async fn check_all(&self, dry_run: bool) -> Result<CycleReport, EngineError> {
+        self.check(dry_run, |_| true).await
+    }
+
+    /// A cycle over the discovered services `wanted` keeps (by their image reference).
+    pub(super) async fn check(
+        &self,
+        dry_run: bool,
+        wanted: impl Fn(&ImageRef) -> bool,
+    ) -> Result<CycleReport, EngineError> {
         let config = self.load_config()?;
         let checked_at = self.clock.now();
+        let started = std::time::Instant::now();
         let discovered = discovery::discover(&config, self.adapters.docker.as_ref())
             .await
             .map_err(EngineError::Discover)?;
@@ -112,7 +122,14 @@ impl Engine {
         let known = self.store.service_records().await?;
         let mut prepared = Vec::with_capacity(discovered.len());
         for service in discovered {
-            prepared.push(self.prepare(service, &known, dry_run).await?);
+            let item = self.prepare(service, &known, dry_run).await?;
+            if item
+                .image
+                .as_ref()
+                .is_ok_and(|(_, reference)| wanted(reference))
+            {
+                prepared.push(item);
+            }
         }
         let tags = self.fetch_tags(&prepared).await;
 
@@ -150,6 +167,9 @@ impl Engine {
                         state,
                         detail: detail.map(str::to_owned),
                     });
+                    if let Some(event) = update_available(id, item, &report) {
+                        self.events.publish(event);
+                    }
                 }
                 if let (Action::Deploy { tag }, Some(request)) =
                     (&report.action, deploy_request(item, &report))
@@ -182,6 +202,7 @@ impl Engine {
         self.events.publish(Event::CheckFinished {
             at: checked_at,
             services_checked: reports.len(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
         Ok(CycleReport {
             checked_at,
@@ -272,12 +293,16 @@ impl Engine {
         }
         futures::stream::iter(repositories)
             .map(|(name, reference)| async move {
-                let tags = self
-                    .adapters
-                    .registry
-                    .list_tags(&reference)
-                    .await
-                    .map_err(|error| error_chain(&error));
+                let tags = self.adapters.registry.list_tags(&reference).await;
+                let tags = tags.map_err(|error| {
+                    if is_auth_failure(&error) {
+                        self.events.publish(Event::RegistryAuthFailed {
+                            registry: error.registry.clone(),
+                            error: error_chain(&error),
+                        });
+                    }
+                    error_chain(&error)
+                });
                 (name, tags)
             })
             .buffer_unordered(REGISTRY_CONCURRENCY)
@@ -409,6 +434,33 @@ fn decide(
         };
     }
     (report, explanation)
+}
+
+/// Credentials refused, or not obtainable: a person has to act, unlike a timeout.
+fn is_auth_failure(error: &RegistryError) -> bool {
+    matches!(
+        error.cause,
+        Cause::BadCredentials { .. } | Cause::Credentials { .. }
+    )
+}
+
+/// The event for a service whose check found a better tag (not for a pinned one: that is
+/// a person's choice being carried out, not news).
+fn update_available(service_id: i64, item: &Prepared, report: &ServiceReport) -> Option<Event> {
+    let (tag, mode) = match &report.action {
+        Action::Deploy { tag } if item.pinned.is_none() => (tag, "auto"),
+        Action::Notify { tag } => (tag, "notify"),
+        _ => return None,
+    };
+    Some(Event::UpdateAvailable {
+        service_id,
+        project: report.project.clone(),
+        service: report.service.clone(),
+        current_tag: report.current_tag.clone().unwrap_or_default(),
+        candidate_tag: tag.clone(),
+        candidate_digest: None,
+        mode: mode.to_owned(),
+    })
 }
 
 fn deploy_request(item: &Prepared, report: &ServiceReport) -> Option<DeployRequest> {

@@ -8,6 +8,7 @@
 mod actions;
 mod cycle;
 mod recovery;
+mod targeted;
 
 use std::path::PathBuf;
 use std::sync::Arc;
