@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, StatusCode, header};
 use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
-use super::auth::AuthProvider;
+use super::auth::{AuthProvider, VendorHttp};
 use super::body::{BodyError, matches_digest, read_capped, sha256_digest};
 use super::challenge::Challenge;
 use super::error::{Cause, Operation, RegistryError};
@@ -18,6 +18,7 @@ use super::index_cache::IndexCache;
 use super::manifest::{ImageConfig, ImageManifest, Index, MANIFEST_ACCEPT, Platform, is_index};
 use super::ratelimit::{Gate, RateLimitError};
 use super::reference::ImageRef;
+use super::stats::RequestKind;
 use super::token::{BASIC_LIFETIME, TokenCache, basic_header, fetch_bearer};
 use super::{RemoteDigest, secret::Credentials, secret::Secret};
 
@@ -44,6 +45,8 @@ pub struct RegistryClient {
     registry: String,
     base: Url,
     http: reqwest::Client,
+    /// The same client, counting the provider's vendor API calls in this registry's stats.
+    vendor_http: VendorHttp,
     auth: Arc<dyn AuthProvider>,
     gate: Arc<Gate>,
     tokens: TokenCache,
@@ -70,6 +73,7 @@ impl RegistryClient {
         RegistryClient {
             registry: registry.to_owned(),
             base,
+            vendor_http: VendorHttp::new(http.clone(), gate.stats().clone()),
             http,
             auth,
             gate,
@@ -91,13 +95,27 @@ impl RegistryClient {
         &self.http
     }
 
+    /// The client the auth provider's vendor API calls go through (they count in the stats).
+    pub fn vendor_http(&self) -> &VendorHttp {
+        &self.vendor_http
+    }
+
+    /// The error of a failed operation, remembered as this registry's last error.
     pub fn error(&self, operation: Operation, cause: Cause) -> RegistryError {
-        RegistryError {
+        let error = RegistryError {
             registry: self.registry.clone(),
             provider: self.auth.name(),
             operation,
             cause,
-        }
+        };
+        // RegistryError's text holds no secret (see error.rs), so it may be shown as it is.
+        self.remember_failure(error.to_string());
+        error
+    }
+
+    /// Keep `message` (which must hold no secret) as this registry's last error.
+    pub fn remember_failure(&self, message: String) {
+        self.gate.stats().failed(message);
     }
 
     /// The digest and media type `reference` (tag or digest) resolves to: one HEAD.
@@ -109,6 +127,7 @@ impl RegistryClient {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
         let answer = self
             .send(
+                RequestKind::ManifestHead,
                 Method::HEAD,
                 url.clone(),
                 Some(MANIFEST_ACCEPT),
@@ -124,6 +143,7 @@ impl RegistryClient {
                 drop(answer);
                 let answer = self
                     .send(
+                        RequestKind::ManifestGet,
                         Method::GET,
                         url,
                         Some(MANIFEST_ACCEPT),
@@ -141,6 +161,7 @@ impl RegistryClient {
         let url = self.url(&format!("/v2/{repository}/manifests/{digest}"))?;
         let answer = self
             .send(
+                RequestKind::ManifestGet,
                 Method::GET,
                 url,
                 Some(MANIFEST_ACCEPT),
@@ -207,7 +228,13 @@ impl RegistryClient {
             image.repository, manifest.config.digest
         ))?;
         let answer = self
-            .send(Method::GET, url, None, &pull_scope(&image.repository))
+            .send(
+                RequestKind::Blob,
+                Method::GET,
+                url,
+                None,
+                &pull_scope(&image.repository),
+            )
             .await?;
         let config = self
             .read_verified(answer, Some(&manifest.config.digest))
@@ -240,6 +267,7 @@ impl RegistryClient {
                 BodyError::ReadTooLarge { limit } => Cause::BodyTooLarge { limit },
                 BodyError::Read(source) => Cause::from_transport(source),
             })?;
+        self.gate.stats().received(body.len() as u64);
         for expected in announced.iter().map(String::as_str).chain(requested) {
             matches_digest(&body, expected).map_err(|actual| Cause::DigestMismatch {
                 expected: expected.to_owned(),
@@ -251,9 +279,12 @@ impl RegistryClient {
 
     /// One request through the gate: a cached `Authorization` if there is one; on 401 the
     /// challenge is answered once and the request repeated; on 429 the gate waits out
-    /// `Retry-After` (or backs off) and repeats, up to its retry limit.
+    /// `Retry-After` (or backs off) and repeats, up to its retry limit. Every request sent
+    /// is counted as `kind` with its status, and the outcome of a challenge answered here is
+    /// this registry's auth state.
     pub(super) async fn send(
         &self,
+        kind: RequestKind,
         method: Method,
         url: Url,
         accept: Option<&str>,
@@ -274,11 +305,23 @@ impl RegistryClient {
             if let Some(authorization) = self.tokens.get(scope) {
                 request = request.header(header::AUTHORIZATION, authorization.expose());
             }
-            let response = request.send().await.map_err(Cause::from_transport)?;
+            let response = request.send().await;
+            let stats = self.gate.stats();
+            stats.request(
+                kind,
+                response
+                    .as_ref()
+                    .ok()
+                    .map(|response| response.status().as_u16()),
+            );
+            let response = response.map_err(Cause::from_transport)?;
             self.gate.observe(response.headers());
             let status = response.status();
             match status {
                 _ if status.is_success() => {
+                    if answered_challenge {
+                        stats.authenticated(true);
+                    }
                     return Ok(Answer {
                         response,
                         _permit: permit,
@@ -303,10 +346,21 @@ impl RegistryClient {
                         Challenge::parse(&challenge).map_err(|error| Cause::InvalidAnswer {
                             reason: error.to_string(),
                         })?;
-                    let (authorization, lifetime) = self.answer_challenge(challenge, scope).await?;
+                    let (authorization, lifetime) = self
+                        .answer_challenge(challenge, scope)
+                        .await
+                        .inspect_err(|cause| {
+                        if matches!(
+                            cause,
+                            Cause::BadCredentials { .. } | Cause::Credentials { .. }
+                        ) {
+                            stats.authenticated(false);
+                        }
+                    })?;
                     self.tokens.put(scope, authorization, lifetime);
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                    stats.authenticated(false);
                     self.tokens.forget(scope);
                     return Err(Cause::BadCredentials {
                         status: status.as_u16(),
@@ -329,7 +383,7 @@ impl RegistryClient {
     ) -> Result<(Secret, std::time::Duration), Cause> {
         let credentials = self
             .auth
-            .credentials(&self.http)
+            .credentials(&self.vendor_http)
             .await
             .map_err(|source| Cause::Credentials { source })?;
         match challenge {
@@ -359,6 +413,7 @@ impl RegistryClient {
                 };
                 fetch_bearer(
                     &self.http,
+                    self.gate.stats(),
                     &realm,
                     service.as_deref(),
                     &scopes,

@@ -13,6 +13,8 @@ use rand::Rng;
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::stats::{RegistryStats, StatsRecorder};
+
 /// How hard Berth may press one registry.
 #[derive(Debug, Clone)]
 pub struct GovernorSettings {
@@ -62,7 +64,7 @@ pub struct RegistryStatus {
     /// Set while a 429 holds; past moments are cleared.
     pub limited_until: Option<DateTime<Utc>>,
     /// Auth state, last error and request counts.
-    pub stats: super::stats::RegistryStats,
+    pub stats: RegistryStats,
 }
 
 /// Every registry's gate.
@@ -113,6 +115,7 @@ pub struct Gate {
     settings: GovernorSettings,
     in_flight: Arc<Semaphore>,
     state: Mutex<GateState>,
+    stats: Arc<StatsRecorder>,
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +133,7 @@ impl Gate {
             in_flight: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             settings,
             state: Mutex::default(),
+            stats: Arc::default(),
         }
     }
 
@@ -231,8 +235,13 @@ impl Gate {
             registry: self.registry.clone(),
             quota: state.quota.clone(),
             limited_until: state.limited_until.filter(|until| *until > Utc::now()),
-            stats: super::stats::RegistryStats::default(),
+            stats: self.stats.snapshot(),
         }
+    }
+
+    /// What was asked of this registry and what came back.
+    pub fn stats(&self) -> &Arc<StatsRecorder> {
+        &self.stats
     }
 
     pub fn settings(&self) -> &GovernorSettings {

@@ -124,7 +124,8 @@ impl Registries {
         &self.governor
     }
 
-    /// Each registry's last-known quota and rate limit, for the dashboard and API.
+    /// Each registry's last-known quota and rate limit, auth state, last error and request
+    /// counts, for the dashboard, the API and `/metrics`.
     pub fn status(&self) -> Vec<RegistryStatus> {
         self.governor.status()
     }
@@ -193,11 +194,24 @@ impl RegistryApi for Registries {
     async fn list_tags(&self, image: &ImageRef) -> Result<Vec<RemoteTag>, RegistryError> {
         let client = self.client(&image.registry);
         let names = client.list_tags(image).await?;
-        let push_times = match client.provider().push_times(client.http(), image).await {
+        let push_times = match client
+            .provider()
+            .push_times(client.vendor_http(), image)
+            .await
+        {
             Ok(times) => times.unwrap_or_default(),
             Err(error) => {
                 // Push times only refine the ranking; the tags themselves are still right.
                 tracing::warn!(registry = %image.registry, provider = client.provider().name(), %error, "push times unavailable");
+                // Kept as the registry's last error all the same, so the dashboard shows it.
+                let operation = Operation::PushTimes {
+                    repository: image.repository.clone(),
+                };
+                client.remember_failure(format!(
+                    "registry {} ({}): {operation}: {error}",
+                    image.registry,
+                    client.provider().name()
+                ));
                 Default::default()
             }
         };

@@ -10,6 +10,7 @@ use url::Url;
 use super::client::{RegistryClient, pull_scope};
 use super::error::{Cause, Operation, RegistryError};
 use super::reference::ImageRef;
+use super::stats::RequestKind;
 
 /// A tag list longer than this many pages is treated as a hostile answer.
 const MAX_TAG_PAGES: usize = 10_000;
@@ -42,7 +43,7 @@ impl RegistryClient {
                 }));
             }
             let answer = self
-                .send(Method::GET, url.clone(), None, &scope)
+                .send(RequestKind::TagList, Method::GET, url.clone(), None, &scope)
                 .await
                 .map_err(fail)?;
             let next = next_link(answer.response.headers(), &url);

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::body::read_capped;
 use super::error::Cause;
 use super::secret::{Credentials, Secret};
+use super::stats::{RequestKind, StatsRecorder};
 
 /// Tokens are dropped this long before they expire, so none is sent just as it lapses.
 const EXPIRY_SLACK: Duration = Duration::from_secs(15);
@@ -74,9 +75,11 @@ struct TokenAnswer {
 }
 
 /// Ask the token service for a token covering `scopes`: a POST with the refresh token for
-/// OAuth2 credentials, else a GET, with Basic credentials when there are any.
+/// OAuth2 credentials, else a GET, with Basic credentials when there are any. The request,
+/// its status and the bytes of its answer are counted in `stats`.
 pub async fn fetch_bearer(
     http: &reqwest::Client,
+    stats: &StatsRecorder,
     realm: &url::Url,
     service: Option<&str>,
     scopes: &[String],
@@ -101,7 +104,15 @@ pub async fn fetch_bearer(
             ),
         Credentials::Anonymous => token_get(http, realm, service, scopes),
     };
-    let response = request.send().await.map_err(Cause::from_transport)?;
+    let response = request.send().await;
+    stats.request(
+        RequestKind::Token,
+        response
+            .as_ref()
+            .ok()
+            .map(|response| response.status().as_u16()),
+    );
+    let response = response.map_err(Cause::from_transport)?;
     let status = response.status();
     if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
         return Err(Cause::BadCredentials {
@@ -119,6 +130,7 @@ pub async fn fetch_bearer(
             super::body::BodyError::ReadTooLarge { limit } => Cause::BodyTooLarge { limit },
             super::body::BodyError::Read(source) => Cause::from_transport(source),
         })?;
+    stats.received(body.len() as u64);
     let answer: TokenAnswer =
         serde_json::from_slice(&body).map_err(|error| Cause::InvalidAnswer {
             reason: format!("token service answer is not token JSON: {error}"),

@@ -11,6 +11,7 @@ mod providers;
 mod rate_limit;
 mod real_registry;
 mod real_registry_auth;
+mod stats;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -11,7 +11,7 @@ use azure_core::credentials::TokenCredential;
 use serde::Deserialize;
 use url::Url;
 
-use super::{AuthError, AuthProvider, read_json};
+use super::{AuthError, AuthProvider, VendorHttp, read_json};
 use crate::registry::secret::{Credentials, Secret};
 
 const SERVICE: &str = "Azure ACR";
@@ -89,7 +89,7 @@ impl AuthProvider for AcrCredentials {
         SERVICE
     }
 
-    async fn credentials(&self, http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError> {
         if let Some((token, fetched)) = self
             .cached
             .lock()
@@ -114,15 +114,13 @@ impl AuthProvider for AcrCredentials {
             ("access_token", aad.token.secret()),
         ];
         let response = http
-            .post(self.exchange_url.clone())
-            .form(&form)
-            .send()
+            .send(http.client().post(self.exchange_url.clone()).form(&form))
             .await
             .map_err(|source| AuthError::RequestVendorApi {
                 service: SERVICE,
                 source,
             })?;
-        let answer: ExchangeAnswer = read_json(SERVICE, response).await?;
+        let answer: ExchangeAnswer = read_json(SERVICE, http, response).await?;
         let token = Secret::new(answer.refresh_token);
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((token.clone(), Instant::now()));

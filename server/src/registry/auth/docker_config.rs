@@ -11,7 +11,7 @@ use base64::Engine;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::{AuthError, AuthProvider};
+use super::{AuthError, AuthProvider, VendorHttp};
 use crate::registry::reference::DOCKER_HUB;
 use crate::registry::secret::{Credentials, Secret};
 
@@ -108,7 +108,7 @@ impl AuthProvider for DockerConfigCredentials {
         "docker config"
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         let config = self.read_config().await?;
         let helper = config
             .cred_helpers

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::docker_config::DockerConfigCredentials;
-use super::{AuthError, AuthProvider, PushTimes, read_json};
+use super::{AuthError, AuthProvider, PushTimes, VendorHttp, read_json};
 use crate::config::Config;
 use crate::registry::reference::ImageRef;
 use crate::registry::secret::{Credentials, Secret};
@@ -73,7 +73,7 @@ impl DockerHubCredentials {
     }
 
     /// A Hub API JWT for private repositories (`POST /v2/users/login`).
-    async fn api_token(&self, http: &reqwest::Client) -> Result<Option<Secret>, AuthError> {
+    async fn api_token(&self, http: &VendorHttp) -> Result<Option<Secret>, AuthError> {
         let Some((username, password)) = &self.login else {
             return Ok(None);
         };
@@ -85,15 +85,17 @@ impl DockerHubCredentials {
                 reason: error.to_string(),
             })?;
         let response = http
-            .post(url)
-            .json(&serde_json::json!({"username": username, "password": password.expose()}))
-            .send()
+            .send(
+                http.client().post(url).json(
+                    &serde_json::json!({"username": username, "password": password.expose()}),
+                ),
+            )
             .await
             .map_err(|source| AuthError::RequestVendorApi {
                 service: SERVICE,
                 source,
             })?;
-        let answer: LoginAnswer = read_json(SERVICE, response).await?;
+        let answer: LoginAnswer = read_json(SERVICE, http, response).await?;
         Ok(Some(Secret::new(answer.token)))
     }
 }
@@ -104,7 +106,7 @@ impl AuthProvider for DockerHubCredentials {
         "Docker Hub"
     }
 
-    async fn credentials(&self, http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError> {
         match &self.login {
             Some((username, password)) => Ok(Credentials::Basic {
                 username: username.clone(),
@@ -116,7 +118,7 @@ impl AuthProvider for DockerHubCredentials {
 
     async fn push_times(
         &self,
-        http: &reqwest::Client,
+        http: &VendorHttp,
         image: &ImageRef,
     ) -> Result<Option<PushTimes>, AuthError> {
         let Some((namespace, repository)) = image.repository.split_once('/') else {
@@ -134,18 +136,18 @@ impl AuthProvider for DockerHubCredentials {
             })?;
         let mut times = PushTimes::new();
         for _ in 0..MAX_PAGES {
-            let mut request = http.get(url.clone());
+            let mut request = http.client().get(url.clone());
             if let Some(token) = &token {
                 request = request.bearer_auth(token.expose());
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|source| AuthError::RequestVendorApi {
-                    service: SERVICE,
-                    source,
-                })?;
-            let page: TagPage = read_json(SERVICE, response).await?;
+            let response =
+                http.send(request)
+                    .await
+                    .map_err(|source| AuthError::RequestVendorApi {
+                        service: SERVICE,
+                        source,
+                    })?;
+            let page: TagPage = read_json(SERVICE, http, response).await?;
             for tag in page.results {
                 if let Some(pushed) = tag.tag_last_pushed.or(tag.last_updated) {
                     times.insert(tag.name, pushed);

@@ -12,7 +12,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::{AuthError, AuthProvider, PushTimes};
+use super::{AuthError, AuthProvider, PushTimes, VendorHttp};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::registry::reference::ImageRef;
@@ -141,15 +141,14 @@ impl EcrCredentials {
             .await
     }
 
-    async fn fetch_token(&self) -> Result<(Credentials, DateTime<Utc>), AuthError> {
+    async fn fetch_token(
+        &self,
+        http: &VendorHttp,
+    ) -> Result<(Credentials, DateTime<Utc>), AuthError> {
         self.token_requests.fetch_add(1, Ordering::SeqCst);
-        let answer = self
-            .client()
-            .await
-            .get_authorization_token()
-            .send()
-            .await
-            .map_err(|error| sdk_error(&error))?;
+        let answer = self.client().await.get_authorization_token().send().await;
+        http.count_sdk_call(sdk_status(&answer));
+        let answer = answer.map_err(|error| sdk_error(&error))?;
         let data = answer
             .authorization_data()
             .first()
@@ -184,6 +183,19 @@ fn invalid(reason: &str) -> AuthError {
     }
 }
 
+/// The HTTP status of an SDK call: 200 for a success, the answer's status for a service
+/// error, none when no answer came.
+fn sdk_status<T, E>(
+    result: &Result<T, aws_sdk_ecr::error::SdkError<E, aws_sdk_ecr::config::http::HttpResponse>>,
+) -> Option<u16> {
+    match result {
+        Ok(_) => Some(200),
+        Err(error) => error
+            .raw_response()
+            .map(|response| response.status().as_u16()),
+    }
+}
+
 fn sdk_error(error: &dyn std::error::Error) -> AuthError {
     AuthError::CloudSdk {
         service: SERVICE,
@@ -197,7 +209,7 @@ impl AuthProvider for EcrCredentials {
         SERVICE
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError> {
         let fresh = |expires: &DateTime<Utc>| *expires - RENEW_BEFORE > self.clock.now();
         if let Some((credentials, expires)) = self
             .cached
@@ -208,7 +220,7 @@ impl AuthProvider for EcrCredentials {
         {
             return Ok(credentials.clone());
         }
-        let (credentials, expires) = self.fetch_token().await?;
+        let (credentials, expires) = self.fetch_token(http).await?;
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((credentials.clone(), expires));
         Ok(credentials)
@@ -216,7 +228,7 @@ impl AuthProvider for EcrCredentials {
 
     async fn push_times(
         &self,
-        _http: &reqwest::Client,
+        http: &VendorHttp,
         image: &ImageRef,
     ) -> Result<Option<PushTimes>, AuthError> {
         let client = self.client().await;
@@ -228,8 +240,9 @@ impl AuthProvider for EcrCredentials {
                 .repository_name(&image.repository)
                 .set_next_token(next_token.take())
                 .send()
-                .await
-                .map_err(|error| sdk_error(&error))?;
+                .await;
+            http.count_sdk_call(sdk_status(&page));
+            let page = page.map_err(|error| sdk_error(&error))?;
             for detail in page.image_details() {
                 let Some(pushed) = detail
                     .image_pushed_at()

@@ -1,7 +1,7 @@
 //! Credentials known up front: anonymous, or a user and secret from the configuration
 //! (DOCR's API token, a GHCR PAT, a pre-made SWR login key…).
 
-use super::{AuthError, AuthProvider};
+use super::{AuthError, AuthProvider, VendorHttp};
 use crate::registry::secret::Credentials;
 
 /// A provider whose credentials never change.
@@ -30,7 +30,7 @@ impl AuthProvider for FixedCredentials {
         self.name
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         Ok(self.credentials.clone())
     }
 }

@@ -5,7 +5,7 @@
 
 use gcp_auth::TokenProvider;
 
-use super::{AuthError, AuthProvider};
+use super::{AuthError, AuthProvider, VendorHttp};
 use crate::registry::secret::{Credentials, Secret};
 
 const SERVICE: &str = "GCP";
@@ -54,9 +54,11 @@ impl AuthProvider for GcpCredentials {
         SERVICE
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         let token = match &self.source {
             TokenSource::Given(token) => token.clone(),
+            // gcp_auth mints (and caches) the token over its own HTTP client, so these calls
+            // are not in the registry's request counts.
             TokenSource::ServiceAccount(account) => {
                 let token = account
                     .token(&[SCOPE])

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use super::{AuthError, AuthProvider, PushTimes, read_json};
+use super::{AuthError, AuthProvider, PushTimes, VendorHttp, read_json};
 use crate::config::Config;
 use crate::registry::reference::ImageRef;
 use crate::registry::secret::{Credentials, Secret};
@@ -92,7 +92,7 @@ impl AuthProvider for HarborCredentials {
         "Harbor"
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         Ok(Credentials::Basic {
             username: self.username.clone(),
             password: self.password.clone(),
@@ -101,7 +101,7 @@ impl AuthProvider for HarborCredentials {
 
     async fn push_times(
         &self,
-        http: &reqwest::Client,
+        http: &VendorHttp,
         image: &ImageRef,
     ) -> Result<Option<PushTimes>, AuthError> {
         let Some((project, repository)) = image.repository.split_once('/') else {
@@ -118,15 +118,17 @@ impl AuthProvider for HarborCredentials {
                 ))
                 .map_err(|error| AuthError::VendorAnswer { service: SERVICE, reason: error.to_string() })?;
             let response = http
-                .get(url)
-                .basic_auth(&self.username, Some(self.password.expose()))
-                .send()
+                .send(
+                    http.client()
+                        .get(url)
+                        .basic_auth(&self.username, Some(self.password.expose())),
+                )
                 .await
                 .map_err(|source| AuthError::RequestVendorApi {
                     service: SERVICE,
                     source,
                 })?;
-            let artifacts: Vec<Artifact> = read_json(SERVICE, response).await?;
+            let artifacts: Vec<Artifact> = read_json(SERVICE, http, response).await?;
             for artifact in &artifacts {
                 for tag in artifact.tags.iter().flatten() {
                     if let Some(pushed) = tag.push_time.or(artifact.push_time) {

@@ -11,8 +11,10 @@ pub mod gcp;
 pub mod harbor;
 pub mod routing;
 pub mod swr;
+pub mod vendor_http;
 
 pub use routing::provider_for;
+pub use vendor_http::VendorHttp;
 
 use std::collections::HashMap;
 
@@ -61,12 +63,12 @@ pub trait AuthProvider: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Credentials to answer the registry's challenge with; renewed here when they expire.
-    async fn credentials(&self, http: &reqwest::Client) -> Result<Credentials, AuthError>;
+    async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError>;
 
     /// Push times from the vendor's API, if it has one; `None` when it does not.
     async fn push_times(
         &self,
-        _http: &reqwest::Client,
+        _http: &VendorHttp,
         _image: &ImageRef,
     ) -> Result<Option<PushTimes>, AuthError> {
         Ok(None)
@@ -91,6 +93,7 @@ pub(crate) fn check_status(
 /// Read a JSON answer of a vendor API (capped like every other registry body).
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     service: &'static str,
+    http: &VendorHttp,
     response: reqwest::Response,
 ) -> Result<T, AuthError> {
     let response = check_status(service, response)?;
@@ -100,6 +103,7 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
             service,
             reason: error.to_string(),
         })?;
+    http.received(body.len() as u64);
     serde_json::from_slice(&body).map_err(|error| AuthError::VendorAnswer {
         service,
         reason: error.to_string(),

@@ -12,7 +12,7 @@ use super::fixed::FixedCredentials;
 use super::gcp::GcpCredentials;
 use super::harbor::{HarborCredentials, harbor_host};
 use super::swr::{SwrCredentials, is_swr_host};
-use super::{AuthError, AuthProvider};
+use super::{AuthError, AuthProvider, VendorHttp};
 use crate::config::Config;
 use crate::registry::reference::DOCKER_HUB;
 use crate::registry::secret::{Credentials, Secret};
@@ -158,7 +158,7 @@ impl AuthProvider for Misconfigured {
         self.name
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         Err(AuthError::Misconfigured {
             problem: self.key.clone(),
         })

@@ -6,7 +6,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AuthError, AuthProvider};
+use super::{AuthError, AuthProvider, VendorHttp};
 use crate::config::Config;
 use crate::registry::secret::{Credentials, Secret};
 
@@ -74,7 +74,7 @@ impl AuthProvider for SwrCredentials {
         "Huawei SWR"
     }
 
-    async fn credentials(&self, _http: &reqwest::Client) -> Result<Credentials, AuthError> {
+    async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         Ok(self.credentials.clone())
     }
 }

@@ -9,7 +9,7 @@ use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions}
 use berth::registry::auth::acr::AcrCredentials;
 use berth::registry::client::{ClientLimits, RegistryClient};
 use berth::registry::index_cache::IndexCache;
-use berth::registry::{Governor, ImageRef};
+use berth::registry::{Governor, ImageRef, RequestKind};
 
 use super::fake::{FakeServer, Request, Response};
 
@@ -75,12 +75,13 @@ async fn entra_token_is_exchanged_for_acr_refresh_and_access_tokens() {
     let base = url::Url::parse(&format!("{}/", server.url())).unwrap();
     let provider =
         AcrCredentials::new(&server.host(), &base, "tenant-1", Arc::new(FixedEntraToken)).unwrap();
+    let gate = Governor::default().gate(&server.host());
     let client = RegistryClient::new(
         &server.host(),
         base,
         reqwest::Client::new(),
         Arc::new(provider),
-        Governor::default().gate(&server.host()),
+        gate.clone(),
         Arc::new(IndexCache::default()),
         ClientLimits::default(),
     );
@@ -103,4 +104,23 @@ async fn entra_token_is_exchanged_for_acr_refresh_and_access_tokens() {
         ],
         "one exchange and one token, then the cached access token"
     );
+    let stats = gate.status().stats;
+    let count = |kind: RequestKind, status: u16| {
+        stats
+            .requests
+            .iter()
+            .find(|count| count.kind == kind && count.status == status)
+            .map_or(0, |count| count.count)
+    };
+    assert_eq!(
+        (
+            count(RequestKind::TagList, 401),
+            count(RequestKind::VendorApi, 200),
+            count(RequestKind::Token, 200),
+            count(RequestKind::TagList, 200),
+        ),
+        (1, 1, 1, 2),
+        "every request above, counted by kind and status: {stats:?}"
+    );
+    assert_eq!(stats.auth_ok, Some(true));
 }

@@ -123,7 +123,7 @@ async fn ecr_token_is_decoded_cached_and_renewed_before_it_expires() {
     // expiresAt the SDK decodes.
     let expiry = moto_expiry();
     let clock = Arc::new(TestClock(Mutex::new(expiry - chrono::Duration::hours(12))));
-    let http = reqwest::Client::new();
+    let http: berth::registry::auth::VendorHttp = reqwest::Client::new().into();
     let ecr = EcrCredentials::with_clock(moto.settings(), clock.clone());
     let Credentials::Basic { username, password } = ecr.credentials(&http).await.unwrap() else {
         panic!("ECR answers with Basic credentials");
@@ -189,7 +189,7 @@ async fn ecr_push_times_come_from_describe_images() {
     let image =
         ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0").unwrap();
     let times = ecr
-        .push_times(&reqwest::Client::new(), &image)
+        .push_times(&reqwest::Client::new().into(), &image)
         .await
         .unwrap()
         .expect("ECR knows push times");
@@ -203,7 +203,7 @@ async fn ecr_push_times_come_from_describe_images() {
 
     let missing = ecr
         .push_times(
-            &reqwest::Client::new(),
+            &reqwest::Client::new().into(),
             &ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/nothing").unwrap(),
         )
         .await

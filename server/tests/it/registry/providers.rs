@@ -42,8 +42,10 @@ async fn swr_user_is_region_at_access_key() {
     ]);
     let provider = provider_for("swr.cn-north-4.myhuaweicloud.com", &config);
     assert_eq!(provider.name(), "Huawei SWR");
-    let Credentials::Basic { username, password } =
-        provider.credentials(&reqwest::Client::new()).await.unwrap()
+    let Credentials::Basic { username, password } = provider
+        .credentials(&reqwest::Client::new().into())
+        .await
+        .unwrap()
     else {
         panic!("SWR uses Basic");
     };
@@ -74,12 +76,12 @@ async fn registries_are_routed_to_their_providers() {
     assert_eq!(name("registry.internal:5000"), "docker config");
     // HARBOR_PASSWORD is missing: the error names the key instead of going anonymous.
     let error = provider_for("harbor.example.com", &config)
-        .credentials(&reqwest::Client::new())
+        .credentials(&reqwest::Client::new().into())
         .await
         .unwrap_err();
     assert!(error.to_string().contains("HARBOR_PASSWORD"), "{error}");
     let Credentials::Basic { username, .. } = provider_for("gcr.io", &config)
-        .credentials(&reqwest::Client::new())
+        .credentials(&reqwest::Client::new().into())
         .await
         .unwrap()
     else {
@@ -170,7 +172,7 @@ async fn docker_hub_api_push_times_follow_next_pages_with_the_login_token() {
     let hub = DockerHubCredentials::from_config(&config);
     let times = hub
         .push_times(
-            &reqwest::Client::new(),
+            &reqwest::Client::new().into(),
             &ImageRef::parse("alice/app").unwrap(),
         )
         .await
@@ -180,8 +182,10 @@ async fn docker_hub_api_push_times_follow_next_pages_with_the_login_token() {
     assert_eq!(at("latest").as_deref(), Some("2026-02-01T00:00:00+00:00"));
     assert_eq!(at("old").as_deref(), Some("2025-01-01T00:00:00+00:00"));
     assert_eq!(at("1.0").as_deref(), Some("2026-01-05T00:00:00+00:00"));
-    let Credentials::Basic { username, password } =
-        hub.credentials(&reqwest::Client::new()).await.unwrap()
+    let Credentials::Basic { username, password } = hub
+        .credentials(&reqwest::Client::new().into())
+        .await
+        .unwrap()
     else {
         panic!("Hub with a token uses Basic on the token service");
     };

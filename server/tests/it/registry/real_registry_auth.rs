@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use berth::registry::{Cause, ImageRef, RegistryApi};
+use berth::registry::{Cause, ImageRef, RegistryApi, RequestKind};
 use testkit::{Component, ImageSpec, OciLayout, Registry, require};
 
 use super::fake::{FakeServer, Response};
@@ -179,17 +179,49 @@ async fn token_auth_registry_verifies_the_issuers_jwts_and_tokens_are_cached() {
         1,
         "one token per registry and scope, reused until it expires"
     );
+    let stats = registries_ok.status().remove(0).stats;
+    assert_eq!(
+        stats.count(RequestKind::Token),
+        1,
+        "the token fetch is counted: {stats:?}"
+    );
+    assert_eq!(stats.auth_ok, Some(true));
+    assert!(
+        stats.bytes_received > 0,
+        "the token answer and the tag list were read"
+    );
+    assert_eq!(
+        stats
+            .requests
+            .iter()
+            .find(|count| count.status == 401)
+            .map(|count| (count.kind, count.count)),
+        Some((RequestKind::ManifestHead, 1)),
+        "only the first request was challenged: {stats:?}"
+    );
 
     let bad = docker_config_with(&registry.host(), USER, "not-the-password");
-    let error = registries(&[("DOCKER_CONFIG", bad.path().to_str().unwrap())])
-        .list_tags(&image)
-        .await
-        .unwrap_err();
+    let refused = registries(&[("DOCKER_CONFIG", bad.path().to_str().unwrap())]);
+    let error = refused.list_tags(&image).await.unwrap_err();
     assert!(
         matches!(error.cause, Cause::BadCredentials { status: 401 }),
         "{error}"
     );
     assert!(!format!("{error:?}").contains("not-the-password"));
+    let stats = refused.status().remove(0).stats;
+    assert_eq!(stats.auth_ok, Some(false));
+    assert_eq!(
+        stats
+            .requests
+            .iter()
+            .find(|count| count.kind == RequestKind::Token)
+            .map(|count| count.status),
+        Some(401),
+        "the issuer refused the token: {stats:?}"
+    );
+    let last_error = stats.last_error.expect("the refusal is kept");
+    assert!(last_error.contains(&registry.host()), "{last_error}");
+    assert!(!last_error.contains("not-the-password"), "{last_error}");
 }
 
 /// A `docker-credential-<name>` program as docker runs it: `get`, server on stdin, JSON out;
