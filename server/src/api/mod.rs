@@ -1,13 +1,65 @@
-//! The REST API under `/api/v1` (issue #8).
+//! The REST API under `/api/v1` (issue #8): maintenant's update-intelligence endpoints and
+//! Berth's own actions, behind bearer tokens, with errors as problem+json.
+//!
+//! Every route is registered together with its OpenAPI description (utoipa-axum's
+//! `OpenApiRouter`), so the document at `/api/v1/openapi.json` is made from the routes that
+//! exist and cannot drift from them. The document itself is public; everything else needs a
+//! token (see [`token::Caller`]).
+
+mod extract;
+mod model;
+mod openapi;
+pub mod problem;
+mod registries;
+mod scans;
+mod services;
+pub mod token;
+mod updates;
 
 use axum::Router;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::web::AppState;
 
-/// State the API keeps between requests (scans it started, …).
+/// State the API keeps between requests: the scans it started.
 #[derive(Clone, Default)]
-pub struct ApiState {}
+pub struct ApiState {
+    scans: scans::ScanBook,
+}
+
+/// The API's routes and its OpenAPI document, built from the same registrations.
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, document) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(updates::routes())
+        .merge(scans::routes())
+        .merge(services::routes())
+        .merge(registries::routes())
+        .split_for_parts();
+    (router, openapi::complete(document))
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    parts().1
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let (router, document) = parts();
+    let document = std::sync::Arc::new(document);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .method_not_allowed_fallback(|method: Method| async move {
+            problem::ApiError::MethodNotAllowed {
+                method: method.to_string(),
+            }
+        })
+        .fallback(|uri: Uri| async move { problem::ApiError::UnknownRoute(uri.path().to_owned()) })
 }

@@ -8,6 +8,7 @@ mod registry;
 mod scan;
 mod serve;
 mod tags;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Rank, sort, compare and classify image tags.
     Tags(tags::TagsArgs),
+    /// Create, list and revoke the REST API's bearer tokens.
+    Token(token::TokenArgs),
 }
 
 /// Commands that act through the engine, on the same store and configuration as `serve`.
@@ -90,6 +93,12 @@ impl Cli {
             // Doctor reports a configuration that does not load, so it reads it itself.
             Command::Doctor(args) => doctor::run(args, env_file.as_deref()).await,
             Command::Registry(args) => registry::run(args, &load()?).await,
+            Command::Token(args) => {
+                let store = Store::open(&load()?.server.database_url).await?;
+                let code = token::run(args, &store).await;
+                store.close().await;
+                code
+            }
             Command::Engine(command) => {
                 let config = load()?;
                 let store = Store::open(&config.server.database_url).await?;

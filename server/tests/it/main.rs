@@ -1,6 +1,7 @@
 //! Berth's integration tests: one binary (the server crate is linked once), one module per
 //! area. Tests that need a real component call `testkit::require`, which fails under CI=true.
 
+mod api;
 mod compose_file;
 mod crash;
 mod deploy;
