@@ -97,4 +97,13 @@ else
 fi
 docker compose version >/dev/null 2>&1 || fail "docker compose does not run after installing the plugin"
 
+# --- wasm-opt (binaryen 116+): shrinks the release WASM; Debian's 108 breaks hydration ------
+have_wasm_opt=$(wasm-opt --version 2>/dev/null | grep -oE '[0-9]+' | head -1 || true)
+if [[ -n $have_wasm_opt ]] && ((have_wasm_opt >= 116)); then
+  say "wasm-opt (binaryen $have_wasm_opt): already installed"
+else
+  say "installing wasm-opt 0.116.1 (binaryen 116) from crates.io for release WASM (about 10 minutes, once per machine)"
+  cargo install wasm-opt --version 0.116.1 --locked --quiet || fail "cargo install wasm-opt 0.116.1 (crates.io)"
+fi
+
 say "done"
