@@ -71,10 +71,10 @@ schemathesis run "$base/api/v1/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection,ignored_auth,unsupported_method \
   --exclude-path /events \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
-  --max-time 150 \
+  --max-time 110 \
   --request-timeout 20 \
-  --workers 2 \
-  --seed 8 \
+  --workers 1 \
+  --seed 8 ${SCHEMATHESIS_EXTRA:-} \
   --report junit --report-dir "$work/report" || status=$?
 
 if [[ $status -ne 0 ]]; then

@@ -319,7 +319,8 @@ async fn list_exclusions(
 #[utoipa::path(post, path = "/updates/exclusions", tag = "updates",
     request_body = ExclusionRequest,
     responses(
-        (status = 201, description = "The services now excluded", body = Vec<Exclusion>)))]
+        (status = 201, description = "The services now excluded", body = Vec<Exclusion>),
+        (status = 404, description = "No service runs this image", body = super::problem::Problem, content_type = "application/problem+json")))]
 async fn create_exclusion(
     caller: Caller,
     State(state): State<AppState>,

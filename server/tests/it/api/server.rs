@@ -18,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 pub struct ApiServer {
     pub base: String,
     pub store: Store,
-    pub engine: Arc<Engine>,
     shutdown: CancellationToken,
     client: reqwest::Client,
 }
@@ -49,7 +48,6 @@ impl ApiServer {
         ApiServer {
             base: format!("http://{addr}/api/v1"),
             store,
-            engine,
             shutdown,
             client: reqwest::Client::new(),
         }
