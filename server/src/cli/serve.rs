@@ -45,6 +45,15 @@ pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()
     }
     tracing::info!(%addr, env_file = %config.env_file.display(), "Berth is serving the dashboard on http://{addr}/");
 
+    // Notifications: one more subscriber on the event bus, in tasks of its own.
+    crate::notify::start(
+        &config,
+        &state.events,
+        store.clone(),
+        Arc::new(crate::clock::SystemClock),
+        shutdown.clone(),
+    )
+    .context("reading the notification channels (NOTIFY_*)")?;
     let scheduler = tokio::spawn(
         engine
             .clone()
