@@ -33,9 +33,10 @@ pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()
         config: Arc::new(config.clone()),
         auth: crate::auth::Auth::default(),
         api: crate::api::ApiState::default(),
-        metrics: crate::metrics::Metrics::default(),
+        metrics: crate::metrics::Metrics::from_config(&config)?,
         shutdown: shutdown.clone(),
     };
+    state.metrics.start(&state.events, shutdown.clone());
     if !config.server.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %config.server.site_root.display(),
