@@ -1,6 +1,5 @@
 //! Pins, ignores and exclusions, recorded with the token as the actor.
 
-use super::server::{Answer, ApiServer};
 use super::{components_present, seed, store_only_server};
 use berth::api::token::TokenScope;
 use reqwest::Method;

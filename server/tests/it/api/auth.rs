@@ -1,7 +1,7 @@
 //! Tokens and scopes: the document is public, every other route needs a live token, and a
 //! read token cannot write.
 
-use super::server::{Answer, ApiServer};
+use super::server::Answer;
 use super::{components_present, seed, store_only_server};
 use berth::api::token::TokenScope;
 use reqwest::Method;

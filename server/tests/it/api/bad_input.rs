@@ -1,6 +1,6 @@
 //! Bad input answers 4xx problem+json naming the input.
 
-use super::server::{Answer, ApiServer};
+use super::server::Answer;
 use super::{components_present, seed, store_only_server};
 use berth::api::token::TokenScope;
 use reqwest::Method;

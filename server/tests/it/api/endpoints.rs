@@ -1,10 +1,8 @@
 //! The read endpoints, answered from the store.
 
-use super::server::{Answer, ApiServer};
 use super::{components_present, seed, store_only_server};
 use berth::api::token::TokenScope;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_intelligence_answers_from_the_store() {
