@@ -58,9 +58,9 @@ async fn a_write_token_scans_deploys_and_rolls_back_a_compose_service() {
         &project.compose_file,
         "UPDATE_MODE=notify\n",
     );
-    let (engine, _store) = engine(&env, state.path()).await;
+    let (engine, store) = engine(&env, state.path()).await;
     engine.check_all(false).await.unwrap();
-    let server = ApiServer::start(engine, _store, &env).await;
+    let server = ApiServer::start(engine, store, &env).await;
     let token = server.token("ci", TokenScope::Write).await;
     let reader = server.token("dashboard-tv", TokenScope::Read).await;
 
