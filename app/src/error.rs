@@ -17,6 +17,9 @@ pub enum AppError {
     /// to show: it never carries a secret.
     #[error("{0}")]
     Engine(String),
+    /// The request carries no open session: log in (again).
+    #[error("your session has ended: log in again")]
+    Unauthorized,
     /// The server has no engine attached to this request (a wiring error, not a user error).
     #[error("the Berth backend is not available")]
     BackendUnavailable,

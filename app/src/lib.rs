@@ -24,6 +24,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // The saved theme is applied before the first paint, so a reload never flashes.
+                <script>
+                    "try{var t=localStorage.getItem('berth-theme');if(t==='light'||t==='dark')document.documentElement.setAttribute('data-theme',t)}catch(e){}"
+                </script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -47,6 +51,12 @@ pub fn App() -> impl IntoView {
                 // the same with or without the WASM.
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::overview::Overview ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage/>
+                    <Route
+                        path=StaticSegment("registries")
+                        view=pages::registries::RegistriesPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("services"), ParamSegment("id"))
                         view=pages::service::ServicePage

@@ -73,9 +73,27 @@ pub struct ServiceSummary {
     /// The image repository, without the tag (`registry/namespace/name`).
     pub image: String,
     pub current_tag: Option<String>,
+    /// The platform digest the service runs (`sha256:…`), when known.
+    pub current_digest: Option<String>,
     pub best_candidate: Option<String>,
     pub state: SyncState,
     pub last_checked_at: Option<DateTime<Utc>>,
+}
+
+impl ServiceSummary {
+    /// The registry host part of the image (`docker.io` when the image names none).
+    pub fn registry(&self) -> &str {
+        match self.image.split_once('/') {
+            Some((host, _)) if host.contains(['.', ':']) || host == "localhost" => host,
+            _ => "docker.io",
+        }
+    }
+}
+
+/// `sha256:0123456789ab…` → `0123456789ab`, as the cards show a digest.
+pub fn short_digest(digest: &str) -> &str {
+    let hex = digest.split_once(':').map_or(digest, |(_, hex)| hex);
+    &hex[..hex.len().min(12)]
 }
 
 /// What "Check now" answers: when the check ran and how many services it looked at.
@@ -172,9 +190,9 @@ impl ServiceDetail {
     }
 }
 
-/// What a rollback ended with.
+/// What a deploy or a rollback ended with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RollbackReport {
+pub struct DeployReport {
     pub tag: String,
     pub verdict: Verdict,
     pub reason: Option<String>,
@@ -185,4 +203,39 @@ pub struct RollbackReport {
 pub struct ServiceStateEvent {
     pub service_id: i64,
     pub state: SyncState,
+}
+
+/// One registry as the registries page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryInfo {
+    pub registry: String,
+    /// Whether the last authentication succeeded; `None` before Berth has asked.
+    pub auth_ok: Option<bool>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub quota_limit: Option<u64>,
+    pub quota_remaining: Option<u64>,
+    pub quota_window_seconds: Option<u64>,
+    /// Set while a 429 holds.
+    pub limited_until: Option<DateTime<Utc>>,
+    pub requests: u64,
+}
+
+/// A container of a service: its status and its last log lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerView {
+    pub name: String,
+    /// `running`, `exited`, `restarting`, …
+    pub status: String,
+    pub health: Option<String>,
+    pub logs: String,
+}
+
+/// What the operator can do to a service's containers from its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContainerAction {
+    Start,
+    Stop,
+    /// Remove all but the two newest local images of the service's repository.
+    Prune,
 }

@@ -37,8 +37,12 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     panic!("{what} did not listen on port {port} within 30 s");
 }
 
+/// The dashboard user every test server is configured with.
+pub const ADMIN_EMAIL: &str = "admin@example.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
 /// `berth serve` from the target folder, on a free port with its own temporary folder
-/// holding the env file and the database.
+/// holding the env file and the database, with one dashboard user ([`ADMIN_EMAIL`]).
 pub struct BerthServer {
     child: Child,
     pub port: u16,
@@ -65,7 +69,8 @@ impl BerthServer {
             &env_file,
             format!("# written by the end2end tests\nCHECK_INTERVAL=1h\n\
              # other tests' compose projects run on this engine too: manage only what is named here\n\
-             DISCOVER_FROM_LABELS=false\n{lines}"),
+             DISCOVER_FROM_LABELS=false\n\
+             ADMIN_EMAIL={ADMIN_EMAIL}\nADMIN_PASSWORD={ADMIN_PASSWORD}\n{lines}"),
         )
         .expect("writing the env file");
         let port = testkit::free_port();
@@ -89,6 +94,71 @@ impl BerthServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Log in over HTTP as [`ADMIN_EMAIL`]; returns the `Cookie` header value to send.
+    pub async fn login_cookie(&self) -> String {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client")
+            .post(self.url("/login"))
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .expect("POST /login");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .expect("a session cookie after logging in");
+        cookie
+            .split(';')
+            .next()
+            .expect("name=value first")
+            .to_owned()
+    }
+
+    /// A client that sends the session cookie of a fresh login with every request.
+    pub async fn logged_in_client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let cookie = self.login_cookie().await;
+        headers.insert(
+            reqwest::header::COOKIE,
+            cookie.parse().expect("a cookie is a valid header value"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client")
+    }
+
+    /// Log the browser in through the login form, as a user would.
+    pub async fn log_in(&self, client: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+        client.goto(&self.url("/login")).await?;
+        let form = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(fantoccini::Locator::Css(r#"[data-testid="login-form"]"#))
+            .await?;
+        form.find(fantoccini::Locator::Css(r#"input[name="email"]"#))
+            .await?
+            .send_keys(ADMIN_EMAIL)
+            .await?;
+        form.find(fantoccini::Locator::Css(r#"input[name="password"]"#))
+            .await?
+            .send_keys(ADMIN_PASSWORD)
+            .await?;
+        form.find(fantoccini::Locator::Css(r#"button[type="submit"]"#))
+            .await?
+            .click()
+            .await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(fantoccini::Locator::Css(r#"[data-testid="current-user"]"#))
+            .await?;
+        Ok(())
     }
 
     pub fn database(&self) -> PathBuf {

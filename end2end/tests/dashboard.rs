@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use end2end::{BerthServer, Chromedriver, ComposeProject, screenshot_dir};
+use end2end::{ADMIN_EMAIL, BerthServer, Chromedriver, ComposeProject, screenshot_dir};
 use fantoccini::{Client, ClientBuilder, Locator};
 use testkit::{Component, ImageSpec, Registry, require};
 
@@ -42,7 +42,8 @@ async fn check_now_deploys_live_and_rollback_restores_the_older_tag() -> anyhow:
         ),
     );
     // A first check records the service as it runs (1.0.0, nothing newer yet).
-    let first = reqwest::Client::new()
+    let http = server.logged_in_client().await;
+    let first = http
         .post(server.url("/rpc/checks/run"))
         .send()
         .await?;
@@ -59,13 +60,18 @@ async fn check_now_deploys_live_and_rollback_restores_the_older_tag() -> anyhow:
         .connect(&driver.url())
         .await?;
     // Close the WebDriver session whatever happens, or Chromium outlives the test.
-    let outcome = drive(&client, &server, &push).await;
+    let outcome = drive(&client, &server, &http, &push).await;
     client.close().await?;
     outcome
 }
 
-async fn drive(client: &Client, server: &BerthServer, push: &dyn Fn(&str)) -> anyhow::Result<()> {
-    client.goto(&server.url("/")).await?;
+async fn drive(
+    client: &Client,
+    server: &BerthServer,
+    http: &reqwest::Client,
+    push: &dyn Fn(&str),
+) -> anyhow::Result<()> {
+    server.log_in(client).await?;
     let badge = client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -171,7 +177,7 @@ async fn drive(client: &Client, server: &BerthServer, push: &dyn Fn(&str)) -> an
         .await?;
     let row = restored.text().await?;
     assert!(
-        row.contains("Running") && row.contains("(rollback)") && row.contains("dashboard"),
+        row.contains("Running") && row.contains("(rollback)") && row.contains(ADMIN_EMAIL),
         "the rollback row: {row:?}"
     );
     let ignored = client
@@ -182,7 +188,7 @@ async fn drive(client: &Client, server: &BerthServer, push: &dyn Fn(&str)) -> an
     assert!(ignored.text().await?.contains("Un-ignore 1.1.0"));
     // Reading needs no WASM: the server renders the same page in its first response.
     let path = client.current_url().await?.path().to_owned();
-    let html = reqwest::get(server.url(&path)).await?.text().await?;
+    let html = http.get(server.url(&path)).send().await?.text().await?;
     for expected in [
         r#"data-testid="revisions""#,
         r#"data-testid="ignored-tags""#,
@@ -198,6 +204,27 @@ async fn drive(client: &Client, server: &BerthServer, push: &dyn Fn(&str)) -> an
         screenshot_dir().join("dashboard-service.png"),
         client.screenshot().await?,
     )?;
+
+    // Logout ends the session: the browser's cookie no longer opens anything.
+    let cookie = client.get_named_cookie("berth_session").await?;
+    let session = format!("berth_session={}", cookie.value());
+    client
+        .find(Locator::Css(r#"[data-testid="logout"]"#))
+        .await?
+        .click()
+        .await?;
+    let message = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(r#"[data-testid="login-message"]"#))
+        .await?;
+    assert_eq!(message.text().await?, "You have logged out.");
+    let replayed = reqwest::Client::new()
+        .post(server.url("/rpc/services/list"))
+        .header("cookie", session)
+        .send()
+        .await?;
+    assert_eq!(replayed.status(), 401, "a logged-out session still worked");
     Ok(())
 }
 

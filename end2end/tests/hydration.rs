@@ -15,7 +15,8 @@ async fn first_page_is_server_rendered_then_hydrated() -> anyhow::Result<()> {
     let server = BerthServer::start(&[]);
 
     // Without JavaScript: the HTML already holds the (empty) service list and its advice.
-    let html = reqwest::get(server.url("/")).await?.text().await?;
+    let http = server.logged_in_client().await;
+    let html = http.get(server.url("/")).send().await?.text().await?;
     assert!(
         html.contains(r#"data-testid="empty-state""#),
         "not server-rendered:\n{html}"
@@ -53,7 +54,7 @@ async fn first_page_is_server_rendered_then_hydrated() -> anyhow::Result<()> {
 }
 
 async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
-    client.goto(&server.url("/")).await?;
+    server.log_in(client).await?;
     let empty = client
         .wait()
         .at_most(Duration::from_secs(10))

@@ -14,7 +14,14 @@ async fn healthz_events_and_graceful_shutdown() -> anyhow::Result<()> {
     assert_eq!(health["status"], "ok");
 
     // The stream opens with a heartbeat, and stays open.
-    let mut events = reqwest::get(server.url("/events")).await?;
+    let refused = reqwest::get(server.url("/events")).await?;
+    assert_eq!(refused.status(), 401, "/events without a session");
+    let mut events = server
+        .logged_in_client()
+        .await
+        .get(server.url("/events"))
+        .send()
+        .await?;
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     let first = tokio::time::timeout(Duration::from_secs(5), events.chunk())
         .await??

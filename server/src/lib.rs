@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod containers;
 pub mod deploy;
 pub mod discovery;
 pub mod doctor;

@@ -3,7 +3,10 @@
 //! They live under `/rpc` so they never collide with the REST API under `/api/v1`.
 
 pub mod checks;
+pub mod containers;
 pub mod ignored_tags;
 pub mod pins;
+pub mod registries;
 pub mod rollbacks;
 pub mod services;
+pub mod session;

@@ -1,3 +1,7 @@
+mod containers;
+pub mod header;
 mod live;
+pub mod login;
 pub mod overview;
+pub mod registries;
 pub mod service;

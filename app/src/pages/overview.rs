@@ -3,29 +3,41 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
+use super::header::SiteHeader;
 use super::live::{LiveStates, follow_events};
 use crate::api::checks::CheckNow;
 use crate::api::services::list_services;
-use crate::model::{ServiceSummary, SyncState};
+use crate::model::{ServiceSummary, SyncState, short_digest};
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| Filter {
+            project: q.get("project").filter(|p| !p.is_empty()),
+            status: q.get("status").filter(|s| !s.is_empty()),
+        })
+    });
     let live_states: LiveStates = RwSignal::new(HashMap::new());
     provide_context(live_states);
     follow_events(live_states, move || services.refetch());
     view! {
-        <header class="topbar">
-            <h1>"Berth"</h1>
+        <SiteHeader>
             <CheckNowButton/>
-        </header>
+        </SiteHeader>
         // Transition: a refetch after a check keeps the cards on screen until the new list is in.
         <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 match services.await {
                     Ok(list) if list.is_empty() => EmptyState().into_any(),
-                    Ok(list) => view! { <ServiceGrid services=list/> }.into_any(),
+                    Ok(list) => view! {
+                        <Filters services=list.clone()/>
+                        <ServiceGrid services=filter.get().apply(list)/>
+                    }
+                    .into_any(),
                     Err(error) => view! {
                         <p class="error" role="alert">"Could not load services: " {error.to_string()}</p>
                     }
@@ -47,6 +59,64 @@ fn EmptyState() -> impl IntoView {
                 " to your .updater.env (or run scripts/generate_env.sh), or start a compose project on this host."
             </p>
         </section>
+    }
+}
+
+/// The overview's filters, from the query string so a filtered view can be bookmarked and
+/// works without the WASM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filter {
+    project: Option<String>,
+    status: Option<String>,
+}
+
+impl Filter {
+    fn apply(&self, services: Vec<ServiceSummary>) -> Vec<ServiceSummary> {
+        services
+            .into_iter()
+            .filter(|service| self.project.as_ref().is_none_or(|p| *p == service.project))
+            .filter(|service| {
+                self.status
+                    .as_ref()
+                    .is_none_or(|s| s == service.state.as_str())
+            })
+            .collect()
+    }
+}
+
+/// A GET form: choosing and applying a filter works before (and without) the WASM.
+#[component]
+fn Filters(services: Vec<ServiceSummary>) -> impl IntoView {
+    let query = use_query_map();
+    let chosen = move |key: &str| query.with(|q| q.get(key)).unwrap_or_default();
+    let mut projects: Vec<String> = services.iter().map(|s| s.project.clone()).collect();
+    projects.sort();
+    projects.dedup();
+    let (project, status) = (chosen("project"), chosen("status"));
+    view! {
+        <form class="filters" method="get" action="/" data-testid="filters">
+            <label>
+                "Project"
+                <select name="project">
+                    <option value="" selected=project.is_empty()>"All projects"</option>
+                    {projects.into_iter().map(|name| {
+                        let selected = name == project;
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Status"
+                <select name="status">
+                    <option value="" selected=status.is_empty()>"Any status"</option>
+                    {SyncState::ALL.into_iter().map(|state| {
+                        let selected = state.as_str() == status;
+                        view! { <option value=state.as_str() selected=selected>{state.label()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Filter"</button>
+        </form>
     }
 }
 
@@ -80,7 +150,17 @@ fn ServiceCard(service: ServiceSummary) -> impl IntoView {
             </h2>
             {move || view! { <StateBadge state=state()/> }}
             <p class="image"><code>{service.image.clone()}":"{tag}</code></p>
+            {service.current_digest.as_deref().map(short_digest).map(|digest| view! {
+                <p class="meta">"Digest "<code>{digest.to_owned()}</code></p>
+            })}
             {service.best_candidate.clone().map(|best| view! { <p class="candidate">"Best candidate: "<code>{best}</code></p> })}
+            <p class="meta">
+                "Registry "{service.registry().to_owned()}" · "
+                {service.last_checked_at.map_or_else(
+                    || "not checked yet".to_owned(),
+                    |at| format!("checked {}", at.format("%Y-%m-%d %H:%M UTC")),
+                )}
+            </p>
         </li>
     }
 }

@@ -5,7 +5,10 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::containers::ContainersPanel;
+use super::header::SiteHeader;
 use super::overview::StateBadge;
+use crate::api::containers::DeployNow;
 use crate::api::ignored_tags::Unignore;
 use crate::api::pins::{Pin, Unpin};
 use crate::api::rollbacks::Rollback;
@@ -20,6 +23,7 @@ struct Actions {
     pin: ServerAction<Pin>,
     unpin: ServerAction<Unpin>,
     unignore: ServerAction<Unignore>,
+    deploy: ServerAction<DeployNow>,
 }
 
 #[component]
@@ -31,6 +35,7 @@ pub fn ServicePage() -> impl IntoView {
         pin: ServerAction::new(),
         unpin: ServerAction::new(),
         unignore: ServerAction::new(),
+        deploy: ServerAction::new(),
     };
     let detail = Resource::new(
         move || {
@@ -40,6 +45,7 @@ pub fn ServicePage() -> impl IntoView {
                 actions.pin.version().get(),
                 actions.unpin.version().get(),
                 actions.unignore.version().get(),
+                actions.deploy.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -52,9 +58,9 @@ pub fn ServicePage() -> impl IntoView {
         },
     );
     view! {
-        <nav class="topbar">
+        <SiteHeader>
             <a href="/">"← All services"</a>
-        </nav>
+        </SiteHeader>
         <ActionOutcome actions/>
         <Transition fallback=|| view! { <p class="loading">"Loading the service…"</p> }>
             {move || Suspend::new(async move {
@@ -131,6 +137,7 @@ fn ServiceView(detail: ServiceDetail, actions: Actions) -> impl IntoView {
             {detail.detail.clone().map(|why| view! { <p class="detail">{why}</p> })}
         </header>
         <PinControl service_id=id pinned=detail.pinned_tag.clone() actions/>
+        <ContainersPanel service_id=id deploy=actions.deploy/>
         <section aria-labelledby="revisions-title">
             <h2 id="revisions-title">"Revisions"</h2>
             {if detail.revisions.is_empty() {
@@ -367,6 +374,7 @@ mod tests {
                 name: "app".into(),
                 image: "r/team/app".into(),
                 current_tag: Some(current.into()),
+                current_digest: None,
                 best_candidate: None,
                 state: SyncState::Synced,
                 last_checked_at: None,

@@ -1,5 +1,221 @@
-//! Dashboard users, sessions and login (issue #7).
+//! Dashboard users, sessions and login.
+//!
+//! Users come from the configuration (hashed with argon2 as they load) or, with none
+//! configured, are one generated admin. A login creates a random session token: the browser
+//! keeps it in an HttpOnly, SameSite=Strict cookie, the store keeps only its SHA-256.
+//! Every page and server function but the login page requires a session ([`web`]).
 
-/// The users and sessions the dashboard checks requests against.
-#[derive(Clone, Default)]
-pub struct Auth {}
+mod throttle;
+mod users;
+pub mod web;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+pub use users::GENERATED_ADMIN;
+
+/// The cookie that carries the session token.
+pub const SESSION_COOKIE: &str = "berth_session";
+const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{key}: {reason}")]
+    ConfigureUser { key: String, reason: String },
+    #[error("SESSION_TTL: {0}")]
+    ConfigureSessionTtl(String),
+    #[error("hashing a password failed: {0}")]
+    HashPassword(String),
+    #[error("storing the users failed")]
+    StoreUsers(#[source] StoreError),
+    #[error("the session store failed")]
+    StoreSession(#[source] StoreError),
+}
+
+/// Why a login was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong email or password")]
+    WrongCredentials,
+    #[error("too many failed logins from this address; try again in {} s", .0.as_secs().max(1))]
+    Throttled(Duration),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    session_ttl: Duration,
+    /// Set the cookie's `Secure` flag even without `X-Forwarded-Proto: https`.
+    secure_cookies: bool,
+    throttle: throttle::Throttle,
+}
+
+impl Auth {
+    /// Load the users into the store; with none configured, make sure a generated admin
+    /// exists and log its password the one time it is created.
+    pub async fn start(
+        config: &Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Auth, AuthError> {
+        if let Some(password) = users::load(config, &store).await? {
+            tracing::warn!(
+                email = GENERATED_ADMIN,
+                "no dashboard user is configured, so Berth created one. Its password is printed \
+                 this once and stored only as a hash: {password}  (set AUTH_USERS or \
+                 ADMIN_EMAIL/ADMIN_PASSWORD in the env file to choose your own)"
+            );
+        }
+        let session_ttl = match config.get("SESSION_TTL") {
+            None => DEFAULT_SESSION_TTL,
+            Some(text) => crate::config::duration::parse(text)
+                .map_err(|error| AuthError::ConfigureSessionTtl(error.to_string()))?,
+        };
+        let secure_cookies = config.get("SECURE_COOKIES").map(str::trim) == Some("true")
+            || config
+                .get("PUBLIC_URL")
+                .is_some_and(|url| url.starts_with("https://"));
+        Ok(Auth::new(store, clock, session_ttl, secure_cookies))
+    }
+
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        session_ttl: Duration,
+        secure_cookies: bool,
+    ) -> Auth {
+        Auth {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                session_ttl,
+                secure_cookies,
+                throttle: throttle::Throttle::default(),
+            }),
+        }
+    }
+
+    /// Check the password and open a session; returns the token for the cookie.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        from: IpAddr,
+    ) -> Result<String, LoginError> {
+        let now = self.inner.clock.now();
+        self.inner
+            .throttle
+            .admit(from, now)
+            .map_err(LoginError::Throttled)?;
+        let email = email.trim().to_ascii_lowercase();
+        let stored = self
+            .inner
+            .store
+            .password_hash(&email)
+            .await
+            .map_err(AuthError::StoreSession)?;
+        let password = password.to_owned();
+        // An unknown email costs a hash check too, so timing does not tell who exists.
+        let matches = tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => users::verify(&password, &hash),
+            None => {
+                let _same_cost = users::verify(&password, DUMMY_HASH);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+        if !matches {
+            self.inner.throttle.failed(from, now);
+            tracing::warn!(%email, %from, "failed dashboard login");
+            return Err(LoginError::WrongCredentials);
+        }
+        self.inner.throttle.succeeded(from);
+        let token = random_token();
+        let expires =
+            now + chrono::Duration::from_std(self.inner.session_ttl).unwrap_or_default();
+        self.inner
+            .store
+            .create_session(&token_hash(&token), &email, now, expires)
+            .await
+            .map_err(AuthError::StoreSession)?;
+        tracing::info!(%email, %from, "dashboard login");
+        Ok(token)
+    }
+
+    /// The user a session token belongs to, if the session is open.
+    pub async fn user(&self, token: &str) -> Result<Option<String>, AuthError> {
+        self.inner
+            .store
+            .session_user(&token_hash(token), self.inner.clock.now())
+            .await
+            .map_err(AuthError::StoreSession)
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+        let store = &self.inner.store;
+        store
+            .delete_session(&token_hash(token))
+            .await
+            .map_err(AuthError::StoreSession)?;
+        store
+            .delete_expired_sessions(self.inner.clock.now())
+            .await
+            .map_err(AuthError::StoreSession)?;
+        Ok(())
+    }
+
+    /// `Set-Cookie` for a new session.
+    pub fn session_cookie(&self, token: &str, https: bool) -> String {
+        format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            self.inner.session_ttl.as_secs(),
+            self.secure_flag(https)
+        )
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub fn cleared_cookie(&self, https: bool) -> String {
+        format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            self.secure_flag(https)
+        )
+    }
+
+    fn secure_flag(&self, https: bool) -> &'static str {
+        if https || self.inner.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    }
+}
+
+/// A valid argon2 hash of a random string, for the equal-cost check of unknown emails.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$R3i6SGDd3RGoRJmSKUZD3NhcpQb7MZdmOSb2wAfOpMk";
+
+/// 32 random bytes, base64url: unguessable, and safe in a cookie.
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -9,7 +9,10 @@ use tokio_util::sync::CancellationToken;
 use std::path::PathBuf;
 
 use crate::backend::EngineBackend;
+use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::containers::Containers;
+use crate::discovery::docker::EngineDocker;
 use crate::events::EventBus;
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -21,17 +24,26 @@ pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()
     let events = EventBus::default();
     let engine = Arc::new(super::engine(&config, env_file, store.clone(), events.clone()).await?);
     let shutdown = CancellationToken::new();
+    // The service page's Start, Stop, Prune and logs: a connection of their own.
+    let docker = Arc::new(
+        EngineDocker::connect()
+            .await
+            .context("connecting to the Docker engine")?,
+    );
+    let containers = Containers::new(docker.clone(), docker);
 
     let listener = web::bind(config.server.listen_addr).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = AppState {
         leptos_options: web::leptos_options(&config.server.site_root, addr),
-        backend: Arc::new(EngineBackend::new(engine.clone())),
+        backend: Arc::new(EngineBackend::new(engine.clone()).with_containers(containers)),
         events,
         engine: engine.clone(),
         store: store.clone(),
         config: Arc::new(config.clone()),
-        auth: crate::auth::Auth::default(),
+        auth: crate::auth::Auth::start(&config, store.clone(), Arc::new(SystemClock))
+            .await
+            .context("loading the dashboard users")?,
         api: crate::api::ApiState::default(),
         metrics: crate::metrics::Metrics::from_config(&config)?,
         shutdown: shutdown.clone(),

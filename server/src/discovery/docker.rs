@@ -111,6 +111,11 @@ impl EngineDocker {
         };
         Ok(EngineDocker { docker })
     }
+
+    /// The bollard client, for the other ports the real engine implements.
+    pub(crate) fn client(&self) -> &bollard::Docker {
+        &self.docker
+    }
 }
 
 #[async_trait]

@@ -76,6 +76,9 @@ const KNOWN_KEYS: &[&str] = &[
     "AUTH_USERS",
     "ADMIN_EMAIL",
     "ADMIN_PASSWORD",
+    "SESSION_TTL",
+    "SECURE_COOKIES",
+    "PUBLIC_URL",
     // Scanning (scan/config.rs).
     "TRIVY_ENABLED",
     "TRIVY_PATH",

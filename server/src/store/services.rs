@@ -97,6 +97,7 @@ impl From<ServiceRecord> for ServiceSummary {
             name: record.name,
             image: record.image,
             current_tag: record.current_tag,
+            current_digest: record.current_digest,
             best_candidate: record.best_candidate,
             state: record.state,
             last_checked_at: record.last_checked_at,

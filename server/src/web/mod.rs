@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/events", get(events::stream))
+        .merge(crate::auth::web::router())
         .nest("/api/v1", crate::api::router())
         .merge(crate::metrics::router())
         .merge(crate::webhooks::router())
@@ -77,6 +78,11 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
+        ))
+        // Outermost: nothing but the public paths is reached without a session.
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::web::require_session,
         ))
         .with_state(state)
 }
@@ -90,7 +96,9 @@ pub async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, WebError> {
 /// Serve until `shutdown` is cancelled, then finish in-flight requests and return.
 pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), WebError> {
     let shutdown = state.shutdown.clone();
-    axum::serve(listener, router(state))
+    // The peer address is what failed logins are counted against.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .map_err(WebError::Serve)
