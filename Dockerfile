@@ -9,7 +9,8 @@
 #                  are added when missing. Default rust:1-bookworm.
 #   RUNTIME_IMAGE  a Debian trixie or newer image: Debian ships the compose v2 plugin
 #                  (package docker-compose) only from trixie on. Default debian:trixie-slim.
-#   CARGO_PROFILE  release (the default) or dev: dev builds in about half the time, for tests.
+#   CARGO_PROFILE  release (the default), dev, or image-test (unoptimised, no debug info: the
+#                  cheapest cold build, which scripts/tests/image.sh uses).
 #   BERTH_UID, BERTH_GID  the non-root user Berth runs as (default 10001); it must be able to
 #                  write the compose files it manages.
 # There is no `# syntax=` line on purpose: the built-in Dockerfile frontend of Docker 20.10+
@@ -56,7 +57,8 @@ RUN --mount=type=cache,id=berth-cargo-registry,target=/usr/local/cargo/registry 
     case "$CARGO_PROFILE" in \
       release) scripts/build.sh --release; binary_dir=release ;; \
       dev|debug) scripts/build.sh; binary_dir=debug ;; \
-      *) echo "CARGO_PROFILE must be release or dev, not '$CARGO_PROFILE'" >&2; exit 2 ;; \
+      image-test) scripts/build.sh --profile image-test; binary_dir=image-test ;; \
+      *) echo "CARGO_PROFILE must be release, dev or image-test, not '$CARGO_PROFILE'" >&2; exit 2 ;; \
     esac; \
     mkdir -p /out; \
     cp "target/$binary_dir/berth" /out/berth; \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the dashboard's WASM + JS + CSS into <target>/site/pkg and the `berth` binary.
 #
-#   scripts/build.sh            debug build (what the tests use)
-#   scripts/build.sh --release  release build: size-optimised WASM (profile wasm-release)
+#   scripts/build.sh                     debug build (what the tests use)
+#   scripts/build.sh --release           release build: size-optimised WASM (profile wasm-release)
+#   scripts/build.sh --profile image-test  no optimisation, no debug info: the cheapest cold
+#                                        build, for the container-image test
 #
 # This does what `cargo leptos build` does, with the tools setup.sh installs: cargo for both
 # targets, then wasm-bindgen. Both sides get LEPTOS_OUTPUT_NAME=berth from .cargo/config.toml.
@@ -10,7 +12,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 release=false
-[[ ${1:-} == --release ]] && release=true
+profile=dev
+case "${1:-}" in
+  "") ;;
+  --release) release=true ;;
+  --profile) profile=${2:?--profile needs a cargo profile name} ;;
+  *) echo "usage: scripts/build.sh [--release | --profile NAME]" >&2; exit 2 ;;
+esac
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 site="$target_dir/site"
@@ -18,8 +26,10 @@ mkdir -p "$site/pkg"
 
 if $release; then
   wasm_profile=wasm-release server_flags=(--release)
-else
+elif [[ $profile == dev ]]; then
   wasm_profile=debug server_flags=()
+else
+  wasm_profile=$profile server_flags=(--profile "$profile")
 fi
 
 # The WASM gets a target folder of its own: its dependency graph shares nothing with the

@@ -12,8 +12,8 @@
 #
 #   scripts/tests/image.sh
 #
-# Environment: BERTH_IMAGE_PROFILE (cargo profile of the image build: release, the default, or
-# dev), BERTH_DEBIAN_MIRROR (default http://deb.debian.org/debian). Under CI=true a missing
+# Environment: BERTH_IMAGE_PROFILE (cargo profile of the image build: image-test, the default
+# and the cheapest cold build, or release, or dev), BERTH_DEBIAN_MIRROR (default http://deb.debian.org/debian). Under CI=true a missing
 # prerequisite fails; otherwise the test is skipped with a message naming scripts/setup.sh.
 set -euo pipefail
 # Base images are made inside $(...): their failures must stop the test too.
@@ -30,7 +30,7 @@ readonly BUILDER_PACKAGES=ca-certificates,gcc,g++,libc6-dev,make,pkg-config,pyth
 readonly RUNTIME_PACKAGES=ca-certificates
 readonly MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 readonly MAX_AGE_DAYS=${BERTH_BASE_MAX_AGE_DAYS:-30}
-readonly PROFILE=${BERTH_IMAGE_PROFILE:-release}
+readonly PROFILE=${BERTH_IMAGE_PROFILE:-image-test}
 # Bump when the way a base image is made changes, so kept images are remade.
 readonly RECIPE_VERSION=1
 
