@@ -117,9 +117,19 @@ pub async fn engine_cycles(fixture: &Fixture, count: usize, dir: &Path) -> (Cycl
     (cold, warm)
 }
 
-/// Digest tracking alone, through the same registry client: one `resolve_digest` per image
-/// (a HEAD; an index fetched once per digest), 8 at a time like the engine's tag lists.
-pub async fn digest_cycles(fixture: &Fixture, count: usize) -> (Cycle, Cycle) {
+/// What a registry-only pass asks about each image.
+#[derive(Debug, Clone, Copy)]
+pub enum Ask {
+    /// `resolve_digest`: a HEAD, and an index fetched once per index digest.
+    Digest,
+    /// `list_tags`: what the engine asks, without the engine around it.
+    Tags,
+}
+
+/// The registry client alone, 8 images at a time as the engine asks: digest tracking (which
+/// the engine does not do yet), or the tag lists of the engine's cycle without the engine,
+/// which shows how much of that cycle is the registry's.
+pub async fn registry_cycles(fixture: &Fixture, count: usize, ask: Ask) -> (Cycle, Cycle) {
     let config = Config::from_sources(
         PathBuf::from("/nonexistent/.updater.env"),
         BTreeMap::from([("REGISTRY_PLATFORM".to_owned(), "linux/amd64".to_owned())]),
@@ -135,16 +145,21 @@ pub async fn digest_cycles(fixture: &Fixture, count: usize) -> (Cycle, Cycle) {
     for _ in 0..2 {
         let before = snapshot_of(&registries);
         let started = Instant::now();
-        let results: Vec<_> = futures::stream::iter(&images)
-            .map(|image| registries.resolve_digest(image))
+        let errors: Vec<String> = futures::stream::iter(&images)
+            .map(|image| {
+                let registries = &registries;
+                async move {
+                    match ask {
+                        Ask::Digest => registries.resolve_digest(image).await.err(),
+                        Ask::Tags => registries.list_tags(image).await.err(),
+                    }
+                }
+            })
             .buffer_unordered(8)
+            .filter_map(|error| async move { error.map(|error| error.to_string()) })
             .collect()
             .await;
         let wall = started.elapsed();
-        let errors = results
-            .into_iter()
-            .filter_map(|result| result.err().map(|error| error.to_string()))
-            .collect();
         cycles.push(measured(
             wall,
             count,

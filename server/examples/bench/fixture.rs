@@ -6,6 +6,7 @@
 //! thousands of times cheaper than pushing, and the registry serves them over HTTP exactly
 //! as if they had been pushed (its storage has no cache in front of it).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -32,8 +33,8 @@ pub struct Fixture {
 struct Seed {
     single: serde_json::Value,
     index: serde_json::Value,
-    /// The index's children: (digest, raw manifest bytes).
-    children: Vec<(String, Vec<u8>)>,
+    /// The index's children's digests.
+    children: Vec<String>,
     /// Every blob the seed manifests reference (configs and layers).
     blobs: Vec<String>,
 }
@@ -50,8 +51,15 @@ impl Fixture {
         let blobs = registry.storage_path().join("docker/registry/v2/blobs");
         let repositories: Vec<Repository> = (0..count).map(repository).collect();
         let mut tags_written = 0;
+        let mut shared = HashMap::new();
         for repository in &repositories {
-            write_repository(&root.join(&repository.name), &blobs, &seed, repository);
+            write_repository(
+                &root.join(&repository.name),
+                &blobs,
+                &seed,
+                repository,
+                &mut shared,
+            );
             tags_written += repository.tags.len();
         }
         Fixture {
@@ -103,7 +111,7 @@ fn push_seed(registry: &Registry) -> Seed {
         let digest = child["digest"].as_str().expect("a child digest").to_owned();
         let raw = fetch(&format!("/v2/seed/multi/manifests/{digest}"));
         blobs.extend(referenced_blobs(&json(&raw)));
-        children.push((digest, raw.into_bytes()));
+        children.push(digest);
     }
     Seed {
         single,
@@ -203,28 +211,45 @@ fn short_sha(repository: usize, build: usize) -> String {
 
 /// Write one repository into the storage: its manifests as blobs, their revision links, a
 /// tag link per tag, and layer links for every blob its manifests reference.
-fn write_repository(repo_dir: &Path, blobs: &Path, seed: &Seed, repository: &Repository) {
+///
+/// Single-platform manifests differ by revision only, so repositories share them (`shared`,
+/// revision → digest), as images built from one base do; each multi-arch repository has
+/// indexes of its own, so the benchmark pays for every index fetch it would pay for in life.
+fn write_repository(
+    repo_dir: &Path,
+    blobs: &Path,
+    seed: &Seed,
+    repository: &Repository,
+    shared: &mut HashMap<usize, String>,
+) {
     let mut digests = Vec::with_capacity(repository.revisions);
     for revision in 0..repository.revisions {
-        let template = if repository.multi_arch {
-            &seed.index
+        if !repository.multi_arch
+            && let Some(digest) = shared.get(&revision)
+        {
+            digests.push(digest.clone());
+            continue;
+        }
+        let (mut manifest, source) = if repository.multi_arch {
+            (seed.index.clone(), repository.name.as_str())
         } else {
-            &seed.single
+            (seed.single.clone(), "bench")
         };
-        let mut manifest = template.clone();
         manifest["annotations"] = serde_json::json!({
-            "org.opencontainers.image.source": format!("https://git.example/{}", repository.name),
+            "org.opencontainers.image.source": format!("https://git.example/{source}"),
             "org.opencontainers.image.revision": format!("{revision}"),
         });
         let bytes = serde_json::to_vec(&manifest).expect("a manifest serializes");
-        digests.push(write_blob(blobs, &bytes));
+        let digest = write_blob(blobs, &bytes);
+        if !repository.multi_arch {
+            shared.insert(revision, digest.clone());
+        }
+        digests.push(digest);
     }
     let mut revisions: Vec<&str> = digests.iter().map(String::as_str).collect();
     if repository.multi_arch {
-        for (digest, raw) in &seed.children {
-            write_blob(blobs, raw);
-            revisions.push(digest);
-        }
+        // The children are the pushed seed's: their blobs are stored already.
+        revisions.extend(seed.children.iter().map(String::as_str));
     }
     for digest in revisions {
         write_link(
