@@ -8,7 +8,7 @@ mod bad_input;
 mod cli;
 mod deploy_flow;
 mod endpoints;
-mod server;
+pub mod server;
 
 use std::path::Path;
 

@@ -13,3 +13,4 @@ mod registry;
 mod rollback;
 mod scan;
 mod scan_gate;
+mod webhook;
