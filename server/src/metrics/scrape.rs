@@ -272,7 +272,8 @@ fn quota(page: &mut Exposition, registries: &[RegistryStatus]) {
     fn limit(quota: &Quota) -> Option<u64> {
         quota.limit
     }
-    let families: [(&str, &str, fn(&Quota) -> Option<u64>); 2] = [
+    type Pick = fn(&Quota) -> Option<u64>;
+    let families: [(&str, &str, Pick); 2] = [
         (
             "berth_registry_rate_limit_remaining",
             "Requests a registry said are left in its current window (ratelimit-remaining).",

@@ -10,11 +10,9 @@ use serde_json::{Value, json};
 /// Every operation the OpenAPI document lists, with `1` for each path parameter.
 fn operations(document: &Value) -> Vec<(Method, String, bool)> {
     let mut operations = Vec::new();
+    let parameter = regex::Regex::new(r"\{[^}]+\}").unwrap();
     for (path, item) in document["paths"].as_object().unwrap() {
-        let concrete = regex::Regex::new(r"\{[^}]+\}")
-            .unwrap()
-            .replace_all(path, "1")
-            .into_owned();
+        let concrete = parameter.replace_all(path, "1").into_owned();
         for (method, operation) in item.as_object().unwrap() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let has_body = operation.get("requestBody").is_some();
