@@ -90,6 +90,13 @@ const KNOWN_KEYS: &[&str] = &[
     "TRIVY_SCANNERS",
     "TRIVY_OFFLINE",
     "SCAN_GATE",
+    // Notifications (notify/settings.rs), webhooks and metrics.
+    "NOTIFY_URLS",
+    "NOTIFY_RETRIES",
+    "NOTIFY_BACKOFF",
+    "WEBHOOK_SECRET",
+    "METRICS_ENABLED",
+    "METRICS_TOKEN",
 ];
 
 const COMPOSE_FILE_PREFIX: &str = "COMPOSE_FILE_PATH_";
@@ -157,6 +164,16 @@ fn is_known(key: &str) -> bool {
             .iter()
             .any(|registry| has_family_prefix(key, &repository_map_prefix(registry)))
         || is_numbered_user_key(key)
+        || is_named_channel_key(key)
+}
+
+/// `NOTIFY_<NAME>_URL` and `NOTIFY_<NAME>_SECRET`: one named notification channel.
+fn is_named_channel_key(key: &str) -> bool {
+    key.strip_prefix("NOTIFY_").is_some_and(|rest| {
+        ["_URL", "_SECRET"]
+            .iter()
+            .any(|suffix| rest.len() > suffix.len() && rest.ends_with(suffix))
+    })
 }
 
 /// A family key needs a name after its prefix: `COMPOSE_FILE_PATH_` alone names nothing.
@@ -267,9 +284,14 @@ mod tests {
             "USER12_PASSWORD",
             "TRIVY_SERVER_URL",
             "AWS_ACCOUNT_ID",
+            "NOTIFY_OPS_URL",
+            "NOTIFY_OPS_SECRET",
+            "SESSION_TTL",
+            "WEBHOOK_SECRET",
         ] {
             assert_eq!(judge(key), KeyVerdict::Known, "{key}");
         }
+        assert_ne!(judge("NOTIFY__URL"), KeyVerdict::Known);
         assert_ne!(judge("COMPOSE_FILE_PATH_"), KeyVerdict::Known);
         assert_ne!(judge("USER_EMAIL"), KeyVerdict::Known);
     }
