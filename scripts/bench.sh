@@ -8,7 +8,8 @@
 #                              this after the other tests): proves the benchmark still runs;
 #                              its figures are printed, not judged
 #
-# Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli.
+# Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli;
+# the full run first runs `scripts/setup.sh --bench`, which adds wasm-opt (once per machine).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ if $smoke; then
   exec "$target_dir/debug/examples/bench" --smoke --berth "$target_dir/debug/berth" --site "$site"
 fi
 
+scripts/setup.sh --bench
 echo "bench: release build (scripts/build.sh --release; the first one takes a while)" >&2
 started=$SECONDS
 scripts/build.sh --release
