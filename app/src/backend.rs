@@ -35,7 +35,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Deploy the service's best candidate now, as `actor`.
     async fn deploy_now(&self, service_id: i64, actor: &str) -> Result<DeployReport, AppError>;
     /// The service's containers with their status and last `lines` log lines.
-    async fn containers(&self, service_id: i64, lines: usize) -> Result<Vec<ContainerView>, AppError>;
+    async fn containers(
+        &self,
+        service_id: i64,
+        lines: usize,
+    ) -> Result<Vec<ContainerView>, AppError>;
     /// Start, stop or prune; answers what happened, in a sentence.
     async fn control(
         &self,

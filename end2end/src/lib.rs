@@ -134,7 +134,10 @@ impl BerthServer {
     }
 
     /// Log the browser in through the login form, as a user would.
-    pub async fn log_in(&self, client: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+    pub async fn log_in(
+        &self,
+        client: &fantoccini::Client,
+    ) -> Result<(), fantoccini::error::CmdError> {
         client.goto(&self.url("/login")).await?;
         let form = client
             .wait()

@@ -43,10 +43,7 @@ async fn check_now_deploys_live_and_rollback_restores_the_older_tag() -> anyhow:
     );
     // A first check records the service as it runs (1.0.0, nothing newer yet).
     let http = server.logged_in_client().await;
-    let first = http
-        .post(server.url("/rpc/checks/run"))
-        .send()
-        .await?;
+    let first = http.post(server.url("/rpc/checks/run")).send().await?;
     anyhow::ensure!(
         first.status().is_success(),
         "first check: {}",

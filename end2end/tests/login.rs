@@ -25,7 +25,11 @@ async fn nothing_but_the_login_page_opens_without_a_session() -> anyhow::Result<
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/login?next=%2Fservices%2F1");
 
-    for function in ["/rpc/checks/run", "/rpc/services/list", "/rpc/rollbacks/run"] {
+    for function in [
+        "/rpc/checks/run",
+        "/rpc/services/list",
+        "/rpc/rollbacks/run",
+    ] {
         let refused = http.post(server.url(function)).send().await?;
         assert_eq!(refused.status(), 401, "{function}");
         let body = refused.text().await?;
@@ -51,7 +55,11 @@ async fn nothing_but_the_login_page_opens_without_a_session() -> anyhow::Result<
     // The session cookie is HttpOnly and SameSite=Strict, and never the password.
     let login = http
         .post(server.url("/login"))
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/services/1")])
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/services/1"),
+        ])
         .send()
         .await?;
     assert_eq!(login.status(), 303);
@@ -61,17 +69,28 @@ async fn nothing_but_the_login_page_opens_without_a_session() -> anyhow::Result<
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
-    assert!(!cookie.contains("Secure"), "plain HTTP on localhost: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP on localhost: {cookie}"
+    );
     let behind_tls = http
         .post(server.url("/login"))
         .header("x-forwarded-proto", "https")
         .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
         .send()
         .await?;
-    assert!(behind_tls.headers()["set-cookie"].to_str()?.contains("; Secure"));
+    assert!(
+        behind_tls.headers()["set-cookie"]
+            .to_str()?
+            .contains("; Secure")
+    );
 
     // The database holds neither the password nor the session token.
-    let session = cookie.split(';').next().unwrap_or_default().trim_start_matches("berth_session=");
+    let session = cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("berth_session=");
     let dump = std::fs::read(server.database())?;
     let dump = String::from_utf8_lossy(&dump);
     assert!(!dump.contains(ADMIN_PASSWORD) && !dump.contains(session));
@@ -94,7 +113,9 @@ async fn repeated_wrong_passwords_from_one_address_are_slowed_down() -> anyhow::
     }
     assert!(answers[0].starts_with("/login?error=wrong"), "{answers:?}");
     assert!(
-        answers.last().is_some_and(|last| last.starts_with("/login?error=throttled")),
+        answers
+            .last()
+            .is_some_and(|last| last.starts_with("/login?error=throttled")),
         "five quick failures must be slowed down: {answers:?}"
     );
     // While throttled even the right password waits: guessing cannot race the limit.
@@ -103,7 +124,11 @@ async fn repeated_wrong_passwords_from_one_address_are_slowed_down() -> anyhow::
         .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
         .send()
         .await?;
-    assert!(right.headers()["location"].to_str()?.contains("error=throttled"));
+    assert!(
+        right.headers()["location"]
+            .to_str()?
+            .contains("error=throttled")
+    );
     Ok(())
 }
 
@@ -131,13 +156,27 @@ async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(r#"[data-testid="login-form"]"#))
         .await?;
-    std::fs::write(screenshot_dir().join("login.png"), client.screenshot().await?)?;
+    std::fs::write(
+        screenshot_dir().join("login.png"),
+        client.screenshot().await?,
+    )?;
 
     let submit = |password: &'static str| async move {
-        let form = client.find(Locator::Css(r#"[data-testid="login-form"]"#)).await?;
-        form.find(Locator::Css(r#"input[name="email"]"#)).await?.send_keys(ADMIN_EMAIL).await?;
-        form.find(Locator::Css(r#"input[name="password"]"#)).await?.send_keys(password).await?;
-        form.find(Locator::Css(r#"button[type="submit"]"#)).await?.click().await?;
+        let form = client
+            .find(Locator::Css(r#"[data-testid="login-form"]"#))
+            .await?;
+        form.find(Locator::Css(r#"input[name="email"]"#))
+            .await?
+            .send_keys(ADMIN_EMAIL)
+            .await?;
+        form.find(Locator::Css(r#"input[name="password"]"#))
+            .await?
+            .send_keys(password)
+            .await?;
+        form.find(Locator::Css(r#"button[type="submit"]"#))
+            .await?
+            .click()
+            .await?;
         anyhow::Ok(())
     };
     drop(form);
@@ -148,7 +187,10 @@ async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
         .for_element(Locator::Css(r#"[data-testid="login-message"]"#))
         .await?;
     assert_eq!(message.text().await?, "Wrong email or password.");
-    std::fs::write(screenshot_dir().join("login-refused.png"), client.screenshot().await?)?;
+    std::fs::write(
+        screenshot_dir().join("login-refused.png"),
+        client.screenshot().await?,
+    )?;
 
     // The right password lands on the page the visitor asked for.
     submit(ADMIN_PASSWORD).await?;
@@ -165,7 +207,11 @@ async fn drive(client: &Client, server: &BerthServer) -> anyhow::Result<()> {
         .for_element(Locator::Css(r#"[data-testid="no-registries"]"#))
         .await?;
 
-    client.find(Locator::Css(r#"[data-testid="logout"]"#)).await?.click().await?;
+    client
+        .find(Locator::Css(r#"[data-testid="logout"]"#))
+        .await?
+        .click()
+        .await?;
     let message = client
         .wait()
         .at_most(Duration::from_secs(10))

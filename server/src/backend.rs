@@ -5,7 +5,8 @@ use std::sync::Arc;
 use app::backend::Backend;
 use app::error::AppError;
 use app::model::{
-    CheckReport, ContainerAction, ContainerView, RegistryInfo, RevisionEntry, DeployReport, ServiceDetail, ServiceSummary, Verdict,
+    CheckReport, ContainerAction, ContainerView, DeployReport, RegistryInfo, RevisionEntry,
+    ServiceDetail, ServiceSummary, Verdict,
 };
 use async_trait::async_trait;
 
@@ -237,8 +238,11 @@ impl Backend for EngineBackend {
                     report.kept.join(", ")
                 );
                 if !report.skipped.is_empty() {
-                    let skipped: Vec<&str> =
-                        report.skipped.iter().map(|(name, _)| name.as_str()).collect();
+                    let skipped: Vec<&str> = report
+                        .skipped
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect();
                     answer.push_str(&format!("; in use, not removed: {}", skipped.join(", ")));
                 }
                 ("images_pruned", answer)

@@ -8,7 +8,11 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/".to_owned());
+    let next = move || {
+        query
+            .with(|q| q.get("next"))
+            .unwrap_or_else(|| "/".to_owned())
+    };
     let message = move || {
         query.with(|q| {
             let wait = q.get("wait").unwrap_or_else(|| "a few".to_owned());

@@ -147,8 +147,7 @@ impl Auth {
         }
         self.inner.throttle.succeeded(from);
         let token = random_token();
-        let expires =
-            now + chrono::Duration::from_std(self.inner.session_ttl).unwrap_or_default();
+        let expires = now + chrono::Duration::from_std(self.inner.session_ttl).unwrap_or_default();
         self.inner
             .store
             .create_session(&token_hash(&token), &email, now, expires)
@@ -207,8 +206,7 @@ impl Auth {
 }
 
 /// A valid argon2 hash of a random string, for the equal-cost check of unknown emails.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$R3i6SGDd3RGoRJmSKUZD3NhcpQb7MZdmOSb2wAfOpMk";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$R3i6SGDd3RGoRJmSKUZD3NhcpQb7MZdmOSb2wAfOpMk";
 
 /// 32 random bytes, base64url: unguessable, and safe in a cookie.
 fn random_token() -> String {

@@ -1,8 +1,8 @@
 //! Who may log in: users from the configuration, hashed with argon2 as they are loaded, or,
 //! with none configured, an admin generated at first start whose password is printed once.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 
 use crate::config::Config;
@@ -214,7 +214,11 @@ mod tests {
             (vec![("ADMIN_EMAIL", "a@x.io")], "ADMIN_PASSWORD", "missing"),
             (vec![("USER3_PASSWORD", "pw")], "USER3_EMAIL", "missing"),
             (
-                vec![("AUTH_USERS", "a@x.io:1"), ("ADMIN_EMAIL", "A@x.io"), ("ADMIN_PASSWORD", "2")],
+                vec![
+                    ("AUTH_USERS", "a@x.io:1"),
+                    ("ADMIN_EMAIL", "A@x.io"),
+                    ("ADMIN_PASSWORD", "2"),
+                ],
                 "ADMIN_EMAIL",
                 "twice",
             ),

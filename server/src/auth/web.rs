@@ -27,10 +27,12 @@ pub fn router() -> Router<AppState> {
 /// Paths served without a session: the login page and what it needs, health, and the
 /// parts that check their own credentials (API tokens, metrics token, webhook secret).
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/logout" | "/healthz" | "/favicon.ico" | "/metrics")
-        || ["/pkg/", "/api/", "/hooks/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+    matches!(
+        path,
+        "/login" | "/logout" | "/healthz" | "/favicon.ico" | "/metrics"
+    ) || ["/pkg/", "/api/", "/hooks/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 /// Server functions and the event stream answer 401; pages redirect to the login page.
@@ -204,10 +206,22 @@ mod tests {
 
     #[test]
     fn pages_need_a_session_and_the_login_page_does_not() {
-        for open in ["/login", "/healthz", "/pkg/berth.wasm", "/api/v1/updates", "/hooks/registry"] {
+        for open in [
+            "/login",
+            "/healthz",
+            "/pkg/berth.wasm",
+            "/api/v1/updates",
+            "/hooks/registry",
+        ] {
             assert!(is_public(open), "{open}");
         }
-        for closed in ["/", "/services/1", "/rpc/checks/run", "/events", "/registries"] {
+        for closed in [
+            "/",
+            "/services/1",
+            "/rpc/checks/run",
+            "/events",
+            "/registries",
+        ] {
             assert!(!is_public(closed), "{closed}");
         }
     }

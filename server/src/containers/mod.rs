@@ -113,7 +113,11 @@ impl Containers {
                 service: label(service),
                 source,
             };
-            let state = self.docker.container_state(&container.0).await.map_err(find)?;
+            let state = self
+                .docker
+                .container_state(&container.0)
+                .await
+                .map_err(find)?;
             let logs = self
                 .docker
                 .container_logs(&container.0, lines)
@@ -150,7 +154,11 @@ impl Containers {
         let images = self.control.images(&service.image).await?;
         let mut report = PruneReport::default();
         for (position, image) in images.into_iter().enumerate() {
-            let name = image.tags.first().cloned().unwrap_or_else(|| image.id.clone());
+            let name = image
+                .tags
+                .first()
+                .cloned()
+                .unwrap_or_else(|| image.id.clone());
             if position < KEEP_IMAGES {
                 report.kept.push(name);
                 continue;
@@ -168,14 +176,14 @@ impl Containers {
         &self,
         service: &ServiceRecord,
     ) -> Result<Vec<(String, String)>, ContainersError> {
-        let all = self
-            .docker
-            .compose_containers()
-            .await
-            .map_err(|source| ContainersError::Find {
-                service: label(service),
-                source,
-            })?;
+        let all =
+            self.docker
+                .compose_containers()
+                .await
+                .map_err(|source| ContainersError::Find {
+                    service: label(service),
+                    source,
+                })?;
         Ok(all
             .into_iter()
             .filter(|c| c.project == service.project && c.service == service.name)
