@@ -65,6 +65,8 @@ curl -fsS "$base/healthz" >/dev/null || { say "FAILED: berth serve did not answe
 say "berth serve is up on $base; running $(schemathesis --version)"
 
 # /events is an endless SSE stream: the integration tests read it, schemathesis cannot.
+# SCHEMATHESIS_EXTRA: more schemathesis options, split on spaces.
+read -ra extra <<<"${SCHEMATHESIS_EXTRA:-}"
 status=0
 schemathesis run "$base/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
@@ -74,7 +76,7 @@ schemathesis run "$base/api/v1/openapi.json" \
   --max-time 110 \
   --request-timeout 20 \
   --workers 1 \
-  --seed 8 ${SCHEMATHESIS_EXTRA:-} \
+  --seed 8 "${extra[@]}" \
   --report junit --report-dir "$work/report" || status=$?
 
 if [[ $status -ne 0 ]]; then
