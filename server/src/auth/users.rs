@@ -69,12 +69,17 @@ pub fn configured(config: &Config) -> Result<Vec<ConfiguredUser>, AuthError> {
         }
     }
     pair(config, "ADMIN_EMAIL", "ADMIN_PASSWORD", &mut add)?;
+    // Either half of a pair names the user, so a lone USERn_PASSWORD is reported too.
     let mut numbered: Vec<(u32, &str)> = config
         .with_prefix("USER")
-        .filter_map(|(rest, _)| rest.strip_suffix("_EMAIL"))
+        .filter_map(|(rest, _)| {
+            rest.strip_suffix("_EMAIL")
+                .or_else(|| rest.strip_suffix("_PASSWORD"))
+        })
         .filter_map(|n| n.parse().ok().map(|number| (number, n)))
         .collect();
     numbered.sort_unstable();
+    numbered.dedup();
     for (_, n) in numbered {
         pair(
             config,
