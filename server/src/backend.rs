@@ -53,7 +53,7 @@ impl EngineBackend {
     /// The engine's actions take a selector; `project/name` is never ambiguous.
     async fn selector(&self, service_id: i64) -> Result<String, AppError> {
         let record = self.record(service_id).await?;
-        Ok(format!("{}/{}", record.project, record.name))
+        Ok(record.selector())
     }
 }
 

@@ -38,11 +38,6 @@ pub async fn record(state: &AppState, service_id: i64) -> Result<ServiceRecord, 
         .ok_or_else(|| ApiError::UnknownService(format!("service_id {service_id}")))
 }
 
-/// The engine's actions take a selector; `project/name` is never ambiguous.
-fn selector(record: &ServiceRecord) -> String {
-    format!("{}/{}", record.project, record.name)
-}
-
 /// Every service Berth knows, ordered by project then name.
 #[utoipa::path(get, path = "/services", tag = "services",
     responses((status = 200, description = "The services", body = Vec<Service>)))]
@@ -173,7 +168,7 @@ async fn deploy(
     let record = record(&state, service_id).await?;
     let outcome = state
         .engine
-        .deploy_service(&selector(&record), body.tag.as_deref(), &caller.actor())
+        .deploy_service(&record.selector(), body.tag.as_deref(), &caller.actor())
         .await?;
     Ok(Json(result(&state, service_id, outcome).await?))
 }
@@ -199,7 +194,7 @@ async fn rollback(
     let record = record(&state, service_id).await?;
     let outcome = state
         .engine
-        .rollback(&selector(&record), body.to.as_deref(), &caller.actor())
+        .rollback(&record.selector(), body.to.as_deref(), &caller.actor())
         .await?;
     Ok(Json(result(&state, service_id, outcome).await?))
 }
@@ -238,7 +233,7 @@ async fn pin(
     let record = record(&state, service_id).await?;
     let tag = state
         .engine
-        .pin(&selector(&record), body.tag.as_deref(), &caller.actor())
+        .pin(&record.selector(), body.tag.as_deref(), &caller.actor())
         .await?;
     Ok(Json(PinState {
         service_id,
@@ -258,7 +253,7 @@ async fn unpin(
     let record = record(&state, service_id).await?;
     state
         .engine
-        .unpin(&selector(&record), &caller.actor())
+        .unpin(&record.selector(), &caller.actor())
         .await?;
     Ok(Json(PinState {
         service_id,
@@ -296,7 +291,7 @@ async fn ignore(
     let record = record(&state, service_id).await?;
     state
         .engine
-        .ignore(&selector(&record), &body.tag, &caller.actor())
+        .ignore(&record.selector(), &body.tag, &caller.actor())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -321,7 +316,7 @@ async fn unignore(
     let record = record(&state, service_id).await?;
     let was_ignored = state
         .engine
-        .unignore(&selector(&record), &tag, &caller.actor())
+        .unignore(&record.selector(), &tag, &caller.actor())
         .await?;
     if was_ignored {
         Ok(StatusCode::NO_CONTENT)

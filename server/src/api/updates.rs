@@ -230,7 +230,7 @@ async fn pin(
     ApiPath(container_id): ApiPath<String>,
 ) -> Result<Json<PinState>, ApiError> {
     let record = resolve(&state, &container_id).await?;
-    let selector = format!("{}/{}", record.project, record.name);
+    let selector = record.selector();
     let tag = state.engine.pin(&selector, None, &caller.actor()).await?;
     Ok(Json(PinState {
         service_id: record.id,
@@ -251,7 +251,7 @@ async fn unpin(
     ApiPath(container_id): ApiPath<String>,
 ) -> Result<Json<PinState>, ApiError> {
     let record = resolve(&state, &container_id).await?;
-    let selector = format!("{}/{}", record.project, record.name);
+    let selector = record.selector();
     state.engine.unpin(&selector, &caller.actor()).await?;
     Ok(Json(PinState {
         service_id: record.id,
@@ -344,7 +344,7 @@ async fn create_exclusion(
         return Err(ApiError::UnknownImage(body.image));
     }
     for record in &matching {
-        let selector = format!("{}/{}", record.project, record.name);
+        let selector = record.selector();
         state
             .engine
             .set_excluded(&selector, true, &caller.actor())
@@ -371,7 +371,7 @@ async fn delete_exclusion(
         .await?
         .filter(|r| r.excluded)
         .ok_or(ApiError::UnknownExclusion(id))?;
-    let selector = format!("{}/{}", record.project, record.name);
+    let selector = record.selector();
     state
         .engine
         .set_excluded(&selector, false, &caller.actor())

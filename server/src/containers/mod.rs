@@ -110,7 +110,7 @@ impl Containers {
         let mut reports = Vec::new();
         for container in self.containers_of(service).await? {
             let find = |source| ContainersError::Find {
-                service: label(service),
+                service: service.selector(),
                 source,
             };
             let state = self
@@ -181,7 +181,7 @@ impl Containers {
                 .compose_containers()
                 .await
                 .map_err(|source| ContainersError::Find {
-                    service: label(service),
+                    service: service.selector(),
                     source,
                 })?;
         Ok(all
@@ -198,13 +198,9 @@ impl Containers {
         let containers = self.containers_of(service).await?;
         if containers.is_empty() {
             return Err(ContainersError::NoContainer {
-                service: label(service),
+                service: service.selector(),
             });
         }
         Ok(containers)
     }
-}
-
-fn label(service: &ServiceRecord) -> String {
-    format!("{}/{}", service.project, service.name)
 }

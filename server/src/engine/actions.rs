@@ -78,7 +78,7 @@ impl Engine {
             .map_err(EngineError::Discover)?
             .into_iter()
             .find(|s| s.project == record.project && s.service == record.name)
-            .ok_or_else(|| ActionError::Discover(format!("{}/{}", record.project, record.name)))?;
+            .ok_or_else(|| ActionError::Discover(record.selector()))?;
         if let Some(reason) = &found.unmanageable {
             return Err(ActionError::Unmanageable {
                 service: record.name.clone(),

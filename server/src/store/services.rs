@@ -41,6 +41,14 @@ pub struct ServiceRecord {
     pub last_checked_at: Option<DateTime<Utc>>,
 }
 
+impl ServiceRecord {
+    /// `project/name`: the selector the engine's actions take, never ambiguous, and how
+    /// logs and errors name the service.
+    pub fn selector(&self) -> String {
+        format!("{}/{}", self.project, self.name)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ServiceRow {
     id: i64,
