@@ -41,7 +41,13 @@ cargo build -p frontend --lib --target wasm32-unknown-unknown --target-dir "$was
 wasm="$wasm_target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
 
 echo "build: wasm-bindgen -> $site/pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "$wasm"
+# Release: no function names and no producers section; they are a third of the WASM's size
+# and only serve a debugger (the debug build keeps them).
+bindgen_flags=()
+if $release; then
+  bindgen_flags=(--remove-name-section --remove-producers-section)
+fi
+wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "${bindgen_flags[@]}" "$wasm"
 mv -f "$site/pkg/berth_bg.wasm" "$site/pkg/berth.wasm"
 if $release && command -v wasm-opt >/dev/null; then
   # Debian's wasm-opt (binaryen 108) breaks hydration; only a newer one is used.

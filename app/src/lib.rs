@@ -5,9 +5,11 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod codec;
 pub mod error;
 pub mod model;
 mod pages;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -15,6 +17,7 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
+use pages::sync_hydrate::SyncHydrate;
 
 /// The HTML document around the app; the server renders it for every page request.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,17 +52,18 @@ pub fn App() -> impl IntoView {
             <main>
                 // Async: the service list is inline in the first response, so the page reads
                 // the same with or without the WASM.
+                // SyncHydrate: see pages/sync_hydrate.rs (it keeps the WASM smaller).
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=pages::overview::Overview ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=pages::login::LoginPage/>
+                    <Route path=StaticSegment("") view=|| SyncHydrate(pages::overview::Overview()) ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=|| SyncHydrate(pages::login::LoginPage())/>
                     <Route
                         path=StaticSegment("registries")
-                        view=pages::registries::RegistriesPage
+                        view=|| SyncHydrate(pages::registries::RegistriesPage())
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("services"), ParamSegment("id"))
-                        view=pages::service::ServicePage
+                        view=|| SyncHydrate(pages::service::ServicePage())
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -1,4 +1,5 @@
-//! Wire types shared by the server and the browser.
+//! Wire types shared by the server and the browser. Timestamps cross the wire as chrono
+//! writes them; the browser reads them with [`crate::time`]'s small parser.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,10 @@ pub struct ServiceSummary {
     pub current_digest: Option<String>,
     pub best_candidate: Option<String>,
     pub state: SyncState,
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(default, deserialize_with = "crate::time::deserialize_option")
+    )]
     pub last_checked_at: Option<DateTime<Utc>>,
 }
 
@@ -99,6 +104,10 @@ pub fn short_digest(digest: &str) -> &str {
 /// What "Check now" answers: when the check ran and how many services it looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckReport {
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(deserialize_with = "crate::time::deserialize")
+    )]
     pub checked_at: DateTime<Utc>,
     pub services_checked: usize,
 }
@@ -157,7 +166,15 @@ pub struct RevisionEntry {
     pub previous_tag: Option<String>,
     pub index_digest: Option<String>,
     pub platform_digest: Option<String>,
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(deserialize_with = "crate::time::deserialize")
+    )]
     pub started_at: DateTime<Utc>,
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(default, deserialize_with = "crate::time::deserialize_option")
+    )]
     pub finished_at: Option<DateTime<Utc>>,
     pub verdict: Verdict,
     pub reason: Option<String>,
@@ -212,11 +229,19 @@ pub struct RegistryInfo {
     /// Whether the last authentication succeeded; `None` before Berth has asked.
     pub auth_ok: Option<bool>,
     pub last_error: Option<String>,
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(default, deserialize_with = "crate::time::deserialize_option")
+    )]
     pub last_error_at: Option<DateTime<Utc>>,
     pub quota_limit: Option<u64>,
     pub quota_remaining: Option<u64>,
     pub quota_window_seconds: Option<u64>,
     /// Set while a 429 holds.
+    #[cfg_attr(
+        feature = "hydrate",
+        serde(default, deserialize_with = "crate::time::deserialize_option")
+    )]
     pub limited_until: Option<DateTime<Utc>>,
     pub requests: u64,
 }

@@ -2,6 +2,7 @@
 //! few seconds once the WASM runs), and the operator's buttons: Deploy now, Start, Stop,
 //! Prune. Every button is a form, so it also works without the WASM.
 
+use leptos::either::EitherOf3;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
@@ -27,7 +28,7 @@ pub fn ContainersPanel(service_id: i64, deploy: ServerAction<DeployNow>) -> impl
     }
     #[cfg(not(feature = "hydrate"))]
     let _server_renders_once = set_tick;
-    let containers = Resource::new(
+    let containers = crate::codec::resource(
         move || (tick.get(), control.version().get(), deploy.version().get()),
         move |_| list_containers(service_id),
     );
@@ -74,19 +75,17 @@ pub fn ContainersPanel(service_id: i64, deploy: ServerAction<DeployNow>) -> impl
             <Transition fallback=|| view! { <p class="loading">"Reading containers…"</p> }>
                 {move || Suspend::new(async move {
                     match containers.await {
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(list) if list.is_empty() => EitherOf3::A(view! {
                             <p class="empty">"No container of this service exists on this host."</p>
-                        }
-                        .into_any(),
-                        Ok(list) => list
-                            .into_iter()
-                            .map(|container| view! { <ContainerCard container/> })
-                            .collect_view()
-                            .into_any(),
-                        Err(error) => view! {
+                        }),
+                        Ok(list) => EitherOf3::B(
+                            list.into_iter()
+                                .map(|container| view! { <ContainerCard container/> })
+                                .collect_view(),
+                        ),
+                        Err(error) => EitherOf3::C(view! {
                             <p class="error" role="alert">"Could not read the containers: " {error.to_string()}</p>
-                        }
-                        .into_any(),
+                        }),
                     }
                 })}
             </Transition>

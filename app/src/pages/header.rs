@@ -7,7 +7,7 @@ use crate::api::session::whoami;
 
 #[component]
 pub fn SiteHeader(children: Children) -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
+    let user = crate::codec::resource(|| (), |_| whoami());
     view! {
         <header class="topbar">
             <nav class="site-nav" aria-label="Main">

@@ -30,7 +30,7 @@ pub fn follow_events(states: LiveStates, on_finished: impl Fn() + 'static) {
             let Some(data) = event.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<ServiceStateEvent>(&data) {
+            match serde_json::from_slice::<ServiceStateEvent>(data.as_bytes()) {
                 Ok(change) => states.update(|states| {
                     states.insert(change.service_id, change.state);
                 }),

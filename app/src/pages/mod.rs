@@ -5,3 +5,4 @@ pub mod login;
 pub mod overview;
 pub mod registries;
 pub mod service;
+pub mod sync_hydrate;

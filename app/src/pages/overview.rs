@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -13,7 +14,7 @@ use crate::model::{ServiceSummary, SyncState, short_digest};
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let services = Resource::new(|| (), |_| list_services());
+    let services = crate::codec::resource(|| (), |_| list_services());
     let query = use_query_map();
     let filter = Memo::new(move |_| {
         query.with(|q| Filter {
@@ -32,16 +33,14 @@ pub fn Overview() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 match services.await {
-                    Ok(list) if list.is_empty() => EmptyState().into_any(),
-                    Ok(list) => view! {
+                    Ok(list) if list.is_empty() => EitherOf3::A(EmptyState()),
+                    Ok(list) => EitherOf3::B(view! {
                         <Filters services=list.clone()/>
                         <ServiceGrid services=filter.get().apply(list)/>
-                    }
-                    .into_any(),
-                    Err(error) => view! {
+                    }),
+                    Err(error) => EitherOf3::C(view! {
                         <p class="error" role="alert">"Could not load services: " {error.to_string()}</p>
-                    }
-                    .into_any(),
+                    }),
                 }
             })}
         </Transition>
@@ -158,7 +157,7 @@ fn ServiceCard(service: ServiceSummary) -> impl IntoView {
                 "Registry "{service.registry().to_owned()}" · "
                 {service.last_checked_at.map_or_else(
                     || "not checked yet".to_owned(),
-                    |at| format!("checked {}", at.format("%Y-%m-%d %H:%M UTC")),
+                    |at| format!("checked {}", crate::time::minutes(at)),
                 )}
             </p>
         </li>
@@ -185,7 +184,7 @@ fn CheckNowButton() -> impl IntoView {
             Ok(report) => format!(
                 "Checked {} service(s) at {}",
                 report.services_checked,
-                report.checked_at.format("%H:%M:%S UTC")
+                crate::time::time_of_day(report.checked_at)
             ),
             Err(error) => format!("Check failed: {error}"),
         })

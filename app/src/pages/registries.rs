@@ -1,6 +1,7 @@
 //! Each registry Berth has talked to: whether its login works, its last error, and the
 //! rate-limit quota it last reported.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use super::header::SiteHeader;
@@ -9,7 +10,7 @@ use crate::model::RegistryInfo;
 
 #[component]
 pub fn RegistriesPage() -> impl IntoView {
-    let registries = Resource::new(|| (), |_| list_registries());
+    let registries = crate::codec::resource(|| (), |_| list_registries());
     view! {
         <SiteHeader>
             <span></span>
@@ -18,22 +19,19 @@ pub fn RegistriesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
             {move || Suspend::new(async move {
                 match registries.await {
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(list) if list.is_empty() => EitherOf3::A(view! {
                         <p class="empty" data-testid="no-registries">
                             "Berth has not asked any registry yet: run a check first."
                         </p>
-                    }
-                    .into_any(),
-                    Ok(list) => view! {
+                    }),
+                    Ok(list) => EitherOf3::B(view! {
                         <ul class="services" data-testid="registry-list">
                             {list.into_iter().map(|registry| view! { <RegistryCard registry/> }).collect_view()}
                         </ul>
-                    }
-                    .into_any(),
-                    Err(error) => view! {
+                    }),
+                    Err(error) => EitherOf3::C(view! {
                         <p class="error" role="alert">"Could not load registries: " {error.to_string()}</p>
-                    }
-                    .into_any(),
+                    }),
                 }
             })}
         </Suspense>
@@ -61,13 +59,13 @@ fn RegistryCard(registry: RegistryInfo) -> impl IntoView {
             <span class=format!("badge {class}") data-testid="auth-badge">{label}</span>
             <p class="image">"Rate-limit quota: " {quota} {window}</p>
             {registry.limited_until.map(|until| view! {
-                <p class="error">"Rate limited until " {until.format("%H:%M:%S UTC").to_string()}</p>
+                <p class="error">"Rate limited until " {crate::time::time_of_day(until)}</p>
             })}
             <p class="image">"Requests since start: " {registry.requests}</p>
             {registry.last_error.map(|error| view! {
                 <p class="last-error" data-testid="last-error">
                     "Last error"
-                    {registry.last_error_at.map(|at| format!(" ({})", at.format("%Y-%m-%d %H:%M UTC")))}
+                    {registry.last_error_at.map(|at| format!(" ({})", crate::time::minutes(at)))}
                     ": " {error}
                 </p>
             })}

@@ -1,6 +1,7 @@
 //! One service: its revisions with rollback, its pin, its ignored tags, and its deploy logs.
 //! Every action is a form, so it also works before (and without) the WASM.
 
+use leptos::either::Either;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -37,7 +38,7 @@ pub fn ServicePage() -> impl IntoView {
         unignore: ServerAction::new(),
         deploy: ServerAction::new(),
     };
-    let detail = Resource::new(
+    let detail = crate::codec::resource(
         move || {
             (
                 service_id(),
@@ -65,11 +66,10 @@ pub fn ServicePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading the service…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <ServiceView detail actions/> }.into_any(),
-                    Err(error) => view! {
+                    Ok(detail) => Either::Left(view! { <ServiceView detail actions/> }),
+                    Err(error) => Either::Right(view! {
                         <p class="error" role="alert">"Could not load the service: " {error.to_string()}</p>
-                    }
-                    .into_any(),
+                    }),
                 }
             })}
         </Transition>
@@ -141,9 +141,9 @@ fn ServiceView(detail: ServiceDetail, actions: Actions) -> impl IntoView {
         <section aria-labelledby="revisions-title">
             <h2 id="revisions-title">"Revisions"</h2>
             {if detail.revisions.is_empty() {
-                view! { <p class="empty">"Berth has not deployed this service yet."</p> }.into_any()
+                Either::Left(view! { <p class="empty">"Berth has not deployed this service yet."</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <table class="revisions" data-testid="revisions">
                         <thead>
                             <tr>
@@ -160,8 +160,7 @@ fn ServiceView(detail: ServiceDetail, actions: Actions) -> impl IntoView {
                         </thead>
                         {rows}
                     </table>
-                }
-                .into_any()
+                })
             }}
         </section>
         <IgnoredTags service_id=id tags=detail.ignored_tags.clone() unignore=actions.unignore/>
@@ -210,7 +209,7 @@ fn RevisionRows(
     service_id: i64,
     rollback: ServerAction<Rollback>,
 ) -> impl IntoView {
-    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let when = crate::time::seconds;
     let digest = revision
         .platform_digest
         .as_deref()
@@ -276,22 +275,20 @@ fn PinControl(service_id: i64, pinned: Option<String>, actions: Actions) -> impl
     view! {
         <section class="pin" aria-label="Pin" data-testid="pin">
             {match pinned {
-                Some(tag) => view! {
+                Some(tag) => Either::Left(view! {
                     <p>"Pinned to " <code>{tag}</code> ": Berth does not update this service."</p>
                     <ActionForm action=actions.unpin>
                         <input type="hidden" name="service_id" value=service_id/>
                         <button type="submit" data-testid="unpin">"Unpin"</button>
                     </ActionForm>
-                }
-                .into_any(),
-                None => view! {
+                }),
+                None => Either::Right(view! {
                     <p>"Not pinned: Berth deploys newer tags as they appear."</p>
                     <ActionForm action=actions.pin>
                         <input type="hidden" name="service_id" value=service_id/>
                         <button type="submit" data-testid="pin-current">"Pin to the running tag"</button>
                     </ActionForm>
-                }
-                .into_any(),
+                }),
             }}
         </section>
     }
@@ -307,17 +304,16 @@ fn IgnoredTags(
         <section aria-labelledby="ignored-title">
             <h2 id="ignored-title">"Ignored tags"</h2>
             {if tags.is_empty() {
-                view! { <p class="empty">"No tag is ignored."</p> }.into_any()
+                Either::Left(view! { <p class="empty">"No tag is ignored."</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ul class="ignored" data-testid="ignored-tags">
                         {tags
                             .into_iter()
                             .map(|tag| view! { <IgnoredTag service_id tag unignore/> })
                             .collect_view()}
                     </ul>
-                }
-                .into_any()
+                })
             }}
         </section>
     }
