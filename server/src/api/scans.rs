@@ -124,6 +124,11 @@ fn scan_result(report: crate::engine::ServiceReport) -> ScanResult {
         Action::UpToDate => ("up_to_date", None, None),
         Action::Deploy { tag } => ("deploy", Some(tag), None),
         Action::Notify { tag } => ("notify", Some(tag), None),
+        Action::NewDigest { tag, digest } => (
+            "new_digest",
+            Some(tag),
+            Some(format!("the tag now names {digest}")),
+        ),
         Action::Pinned { tag } => ("pinned", Some(tag), None),
         Action::Excluded => ("excluded", None, None),
         Action::Unmanageable { reason } => ("unmanageable", None, Some(reason)),

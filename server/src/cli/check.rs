@@ -56,6 +56,7 @@ fn describe(action: &Action, dry_run: bool) -> String {
         Action::Deploy { tag } if dry_run => format!("would deploy {tag}"),
         Action::Deploy { tag } => format!("deploying {tag}"),
         Action::Notify { tag } => format!("update available: {tag}"),
+        Action::NewDigest { tag, digest } => format!("{tag} now names {digest}"),
         Action::Pinned { tag } => format!("pinned to {tag}"),
         Action::Excluded => "excluded".into(),
         Action::Unmanageable { reason } => format!("detected, not managed: {reason}"),

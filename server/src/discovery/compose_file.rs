@@ -27,12 +27,13 @@ use std::path::{Path, PathBuf};
 pub use edit::{ImageEdit, write_atomically};
 pub use plan::{
     ServiceImage, check_compose_file, plan_image_change, plan_tag_change, read_service_image,
+    read_service_images,
 };
 pub use variables::Interpolation;
 
 /// The compose project an edit is made in: its `-f` files in order, the project directory
 /// (where `.env` is read from), and the environment compose would see, which overrides `.env`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ComposeProject {
     pub files: Vec<PathBuf>,
     pub project_dir: PathBuf,

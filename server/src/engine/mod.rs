@@ -7,6 +7,8 @@
 
 mod actions;
 mod cycle;
+mod decision;
+mod lookups;
 mod recovery;
 mod targeted;
 
@@ -30,7 +32,8 @@ use crate::registry::RegistryApi;
 use crate::store::{Store, StoreError};
 
 pub use actions::ActionError;
-pub use cycle::{Action, CycleReport, ServiceReport};
+pub use cycle::CycleReport;
+pub use decision::{Action, ServiceReport};
 pub use recovery::Recovered;
 
 #[derive(Debug, thiserror::Error)]

@@ -101,10 +101,18 @@ fn describe(event: &Event, now: DateTime<Utc>) -> Option<Described> {
             } else {
                 "it waits for approval"
             };
+            let body = match candidate_digest {
+                Some(digest) if candidate_tag == current_tag => format!(
+                    "{subject} runs {current_tag}, which now names another image ({digest}); it waits for approval."
+                ),
+                _ => format!(
+                    "{subject} runs {current_tag}; {candidate_tag} is available and {next}."
+                ),
+            };
             Some((
                 Kind::UpdateAvailable,
                 format!("Update available for {subject}: {candidate_tag}"),
-                format!("{subject} runs {current_tag}; {candidate_tag} is available and {next}."),
+                body,
                 subject,
                 candidate_digest
                     .clone()

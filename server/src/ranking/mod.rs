@@ -24,7 +24,7 @@ pub use constraint::{Constraint, ConstraintError};
 pub use pattern::{PatternError, TagPattern, is_artifact_tag, is_valid_tag_name};
 pub use pick::{
     Candidate, CandidateExplanation, CurrentExplanation, FollowDigest, Pick, Verdict, compare_tags,
-    pick, rank, tags_ranked_above,
+    follows_digest_only, pick, rank, tags_ranked_above,
 };
 pub use policy::{LaneMode, Order, Policy, PolicyError, PolicyOptions, Scope, Strategy};
 pub use tier::{Classified, Key, Tier, classify};

@@ -131,6 +131,13 @@ pub fn rank(candidates: &[Candidate], policy: &Policy) -> Pick {
     evaluate(None, candidates, policy, false)
 }
 
+/// Whether a service on `current` is followed by digest under `policy` (a floating tag, or
+/// the digest strategy) rather than moved to another tag: such a service needs one digest
+/// check per cycle and never its repository's tag list.
+pub fn follows_digest_only(current: &str, policy: &Policy) -> bool {
+    follows_digest(policy, standing(policy, current, None).ok().as_ref())
+}
+
 /// Every tag that ranks above `target` right now, pin aside: what a rollback to `target`
 /// adds to the service's ignored tags so it stays there.
 pub fn tags_ranked_above(target: &str, candidates: &[Candidate], policy: &Policy) -> Vec<String> {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::pick::{Candidate, Pick, Verdict, pick, tags_ranked_above};
+use super::pick::{Candidate, Pick, Verdict, follows_digest_only, pick, tags_ranked_above};
 use super::policy::{LaneMode, Policy, PolicyOptions, Scope, Strategy};
 
 fn at(seconds: i64) -> Option<DateTime<Utc>> {
@@ -284,4 +284,19 @@ fn explanation_serialises_for_json_output() {
     assert_eq!(json["explanation"][0]["verdict"], "chosen");
     assert_eq!(json["explanation"][0]["tier"], 15);
     assert_eq!(json["explanation"][1]["verdict"], "dropped");
+}
+
+#[test]
+fn follows_digest_only_agrees_with_the_pick() {
+    let candidates = tags(&["latest", "stable", "1.2.3", "1.2.4"]);
+    for current in ["latest", "stable", "1.2.3"] {
+        let policy = Policy::default();
+        assert_eq!(
+            follows_digest_only(current, &policy),
+            pick(current, &candidates, &policy).follow_digest.is_some(),
+            "{current}"
+        );
+    }
+    assert!(follows_digest_only("latest", &Policy::default()));
+    assert!(!follows_digest_only("1.2.3", &Policy::default()));
 }

@@ -20,7 +20,7 @@ use super::ratelimit::{Gate, RateLimitError};
 use super::reference::ImageRef;
 use super::stats::RequestKind;
 use super::token::{BASIC_LIFETIME, TokenCache, basic_header, fetch_bearer};
-use super::{RemoteDigest, secret::Credentials, secret::Secret};
+use super::{DigestCheck, RemoteDigest, local_digests, secret::Credentials, secret::Secret};
 
 /// Bounds on what one registry may send and how it is paged.
 #[derive(Debug, Clone, Copy)]
@@ -182,7 +182,50 @@ impl RegistryClient {
         let (digest, media_type) = self
             .head_manifest(&image.repository, image.manifest_reference())
             .await?;
-        if !is_index(&media_type) {
+        self.resolve_head(image, digest, &media_type, platform)
+            .await
+    }
+
+    /// Whether the tag still names what runs locally (`local_repo_digests` as docker
+    /// inspect prints them). A tag pulled by name records the digest a HEAD answers (the
+    /// index digest for a multi-platform tag), so the usual answer costs one HEAD; an
+    /// index is fetched only when that digest is not local, in case the local image came
+    /// by its platform digest.
+    pub async fn check_digest(
+        &self,
+        image: &ImageRef,
+        platform: &Platform,
+        local_repo_digests: &[String],
+    ) -> Result<DigestCheck, Cause> {
+        let (digest, media_type) = self
+            .head_manifest(&image.repository, image.manifest_reference())
+            .await?;
+        let local = local_digests(image, local_repo_digests);
+        if local.contains(&digest) || !is_index(&media_type) {
+            return Ok(DigestCheck {
+                up_to_date: local.contains(&digest),
+                digest,
+            });
+        }
+        let remote = self
+            .resolve_head(image, digest, &media_type, platform)
+            .await?;
+        Ok(DigestCheck {
+            up_to_date: local.contains(&remote.platform),
+            digest: remote.index.unwrap_or(remote.platform),
+        })
+    }
+
+    /// The platform digest behind a HEAD's answer: the digest itself for a single image,
+    /// the matching child of the index (cached by digest) otherwise.
+    async fn resolve_head(
+        &self,
+        image: &ImageRef,
+        digest: String,
+        media_type: &str,
+        platform: &Platform,
+    ) -> Result<RemoteDigest, Cause> {
+        if !is_index(media_type) {
             return Ok(RemoteDigest {
                 index: None,
                 platform: digest,

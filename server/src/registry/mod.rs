@@ -37,6 +37,24 @@ pub trait RegistryApi: Send + Sync {
     async fn list_tags(&self, image: &ImageRef) -> Result<Vec<RemoteTag>, RegistryError>;
     /// The digests `image` (a tag reference) resolves to now: HEAD only.
     async fn resolve_digest(&self, image: &ImageRef) -> Result<RemoteDigest, RegistryError>;
+    /// Whether `image` (a tag reference) still names what runs locally, given the local
+    /// image's RepoDigests: a HEAD, and an index fetch only when the answer is not local.
+    async fn check_digest(
+        &self,
+        image: &ImageRef,
+        local_repo_digests: &[String],
+    ) -> Result<DigestCheck, RegistryError> {
+        let remote = self.resolve_digest(image).await?;
+        let local = local_digests(image, local_repo_digests);
+        Ok(DigestCheck {
+            up_to_date: local.contains(&remote.platform)
+                || remote
+                    .index
+                    .as_ref()
+                    .is_some_and(|index| local.contains(index)),
+            digest: remote.index.unwrap_or(remote.platform),
+        })
+    }
     /// The build time in the image config (for "newest build" strategies); costs GETs, so
     /// ask only when a strategy needs it. `None` when the image does not record one.
     async fn image_created(
@@ -69,6 +87,25 @@ pub struct RemoteDigest {
     pub platform: String,
 }
 
+/// A tag's digest next to the local image's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestCheck {
+    /// What the tag names in the registry now: the index digest for a multi-platform tag.
+    pub digest: String,
+    /// Whether that (or its platform child) is among the local RepoDigests.
+    pub up_to_date: bool,
+}
+
+/// The digests of the local RepoDigests (`name@digest`) that belong to `image`'s repository.
+pub fn local_digests(image: &ImageRef, local_repo_digests: &[String]) -> Vec<String> {
+    local_repo_digests
+        .iter()
+        .filter_map(|repo_digest| ImageRef::parse(repo_digest).ok())
+        .filter(|local| local.registry == image.registry && local.repository == image.repository)
+        .filter_map(|local| local.digest)
+        .collect()
+}
+
 /// Whether the local image is what the registry serves now: the remote platform digest, or
 /// the remote index digest, appears among **any** of the local RepoDigests of the same
 /// repository (registry-auth.md §10.4). `repository` is any reference to the repository
@@ -82,12 +119,11 @@ pub fn is_up_to_date(
     let Ok(wanted) = ImageRef::parse(repository) else {
         return false;
     };
-    local_repo_digests
+    local_digests(&wanted, local_repo_digests)
         .iter()
-        .filter_map(|repo_digest| ImageRef::parse(repo_digest).ok())
-        .filter(|local| local.registry == wanted.registry && local.repository == wanted.repository)
-        .filter_map(|local| local.digest)
-        .any(|digest| digest == remote.platform || remote.index.as_deref() == Some(digest.as_str()))
+        .any(|digest| {
+            *digest == remote.platform || remote.index.as_deref() == Some(digest.as_str())
+        })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::index_cache::IndexCache;
 use super::manifest::Platform;
 use super::ratelimit::{Governor, GovernorSettings, RegistryStatus};
 use super::reference::{DOCKER_HUB, ImageRef};
-use super::{RegistryApi, RemoteDigest, RemoteTag};
+use super::{DigestCheck, RegistryApi, RemoteDigest, RemoteTag};
 use crate::config::{Config, duration};
 
 /// Docker Hub's registry API host; `docker.io` is only the name in references.
@@ -226,6 +226,25 @@ impl RegistryApi for Registries {
 
     async fn resolve_digest(&self, image: &ImageRef) -> Result<RemoteDigest, RegistryError> {
         self.resolve_digest_for(image, &self.platform).await
+    }
+
+    async fn check_digest(
+        &self,
+        image: &ImageRef,
+        local_repo_digests: &[String],
+    ) -> Result<DigestCheck, RegistryError> {
+        let client = self.client(&image.registry);
+        client
+            .check_digest(image, &self.platform, local_repo_digests)
+            .await
+            .map_err(|cause| {
+                client.error(
+                    Operation::ResolveDigest {
+                        reference: image.to_string(),
+                    },
+                    cause,
+                )
+            })
     }
 
     async fn image_created(

@@ -1,6 +1,8 @@
 //! The `ignored_tags` table: tags a service must not move to (after a rollback, a failed
 //! deploy, or by hand), each with why and who.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, query_error};
@@ -46,5 +48,19 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(query_error("list ignored tags"))
+    }
+
+    /// Every service's ignored tags in one query (a check cycle needs them all).
+    pub async fn ignored_tags_by_service(&self) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT service_id, tag FROM ignored_tags ORDER BY service_id, tag")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error("list ignored tags"))?;
+        let mut by_service: HashMap<i64, Vec<String>> = HashMap::new();
+        for (service_id, tag) in rows {
+            by_service.entry(service_id).or_default().push(tag);
+        }
+        Ok(by_service)
     }
 }

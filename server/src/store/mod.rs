@@ -18,7 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use audit::AuditEntry;
 pub use revisions::{NewRevision, Revision, Verdict};
 pub use scans::StoredScan;
-pub use services::{NewService, ServiceRecord};
+pub use services::{CheckRecord, NewService, ServiceRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

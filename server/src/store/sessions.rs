@@ -111,17 +111,20 @@ impl Store {
     }
 
     /// The user of a session that has not expired at `now`.
+    /// The user and expiry of a session open at `now`.
     pub async fn session_user(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT email FROM sessions WHERE token_hash = ? AND expires_at > ?")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("look up a session"))
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        sqlx::query_as(
+            "SELECT email, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("look up a session"))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ pub mod server;
 use std::path::Path;
 
 use app::model::SyncState;
-use berth::store::NewService;
+use berth::store::{CheckRecord, NewService};
 use server::ApiServer;
 use testkit::{Component, require};
 
@@ -49,19 +49,19 @@ pub async fn seed(server: &ApiServer) -> (i64, i64) {
         .await
         .unwrap();
     let now = chrono::Utc::now();
+    let check = |id, state, best_candidate| CheckRecord {
+        id,
+        state,
+        best_candidate,
+        explanation: None,
+        detail: None,
+        at: now,
+    };
     store
-        .record_check(
-            web,
-            SyncState::UpdateAvailable,
-            Some("2.0.0"),
-            None,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-    store
-        .record_check(db, SyncState::Synced, None, None, None, now)
+        .record_checks(&[
+            check(web, SyncState::UpdateAvailable, Some("2.0.0")),
+            check(db, SyncState::Synced, None),
+        ])
         .await
         .unwrap();
     (web, db)

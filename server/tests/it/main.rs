@@ -6,6 +6,7 @@ mod compose_file;
 mod crash;
 mod deploy;
 mod doctor;
+mod floating;
 mod metrics;
 mod notify;
 mod ranking;

@@ -190,6 +190,28 @@ pub fn read_service_image(
     )
 }
 
+/// [`read_service_image`] for several services of one project, reading and parsing its
+/// files once: a check cycle asks about every service, often fifty to a file. The outer
+/// error is the project's (a file that cannot be read or parsed), the inner ones each
+/// service's.
+pub fn read_service_images(
+    project: &ComposeProject,
+    services: &[String],
+) -> Result<Vec<Result<ServiceImage, ComposeFileError>>, ComposeFileError> {
+    let (files, env_text) = load_project(project)?;
+    Ok(services
+        .iter()
+        .map(|service| {
+            describe(
+                project,
+                service,
+                &effective(&files, service)?,
+                env_text.as_deref(),
+            )
+        })
+        .collect())
+}
+
 /// Plan setting the service's image to `new_image`. Nothing is written until
 /// [`ImageEdit::apply`].
 pub fn plan_image_change(

@@ -1,7 +1,9 @@
 //! Several `-f` files: compose merges them and the last file that sets a service's image wins,
 //! so that is the file an edit must change.
 
-use berth::discovery::compose_file::{ComposeProject, plan_tag_change, read_service_image};
+use berth::discovery::compose_file::{
+    ComposeFileError, ComposeProject, plan_tag_change, read_service_image, read_service_images,
+};
 
 use super::{compose_images, fixture, project_with, read};
 
@@ -60,4 +62,32 @@ fn an_override_without_an_image_leaves_the_base_file_in_charge() {
         )
     );
     assert_ne!(base, read(&fixture("multi/compose.yaml")));
+}
+
+#[test]
+fn reading_several_services_at_once_agrees_with_reading_each() {
+    let (_dir, project) = multi_project();
+    let names = ["web", "worker", "missing"].map(str::to_owned);
+    let together = read_service_images(&project, &names).unwrap();
+    assert_eq!(together.len(), 3);
+    for (name, image) in names.iter().zip(&together) {
+        match (image, read_service_image(&project, name)) {
+            (Ok(together), Ok(alone)) => assert_eq!(*together, alone, "{name}"),
+            (Err(together), Err(alone)) => {
+                assert_eq!(together.to_string(), alone.to_string(), "{name}")
+            }
+            (together, alone) => panic!("{name}: {together:?} vs {alone:?}"),
+        }
+    }
+    assert!(matches!(
+        together[2],
+        Err(ComposeFileError::FindService { .. })
+    ));
+
+    let gone = ComposeProject::new(vec![project.project_dir.join("nonexistent.yaml")]);
+    let error = read_service_images(&gone, &names).unwrap_err();
+    assert!(
+        error.to_string().contains("nonexistent.yaml"),
+        "the project's own error names the file: {error}"
+    );
 }
