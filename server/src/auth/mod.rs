@@ -5,6 +5,7 @@
 //! keeps it in an HttpOnly, SameSite=Strict cookie, the store keeps only its SHA-256.
 //! Every page and server function but the login page requires a session ([`web`]).
 
+mod open_sessions;
 mod throttle;
 mod users;
 pub mod web;
@@ -63,6 +64,7 @@ struct Inner {
     /// Set the cookie's `Secure` flag even without `X-Forwarded-Proto: https`.
     secure_cookies: bool,
     throttle: throttle::Throttle,
+    sessions: open_sessions::OpenSessions,
 }
 
 impl Auth {
@@ -106,6 +108,7 @@ impl Auth {
                 session_ttl,
                 secure_cookies,
                 throttle: throttle::Throttle::default(),
+                sessions: open_sessions::OpenSessions::default(),
             }),
         }
     }
@@ -148,28 +151,43 @@ impl Auth {
         self.inner.throttle.succeeded(from);
         let token = random_token();
         let expires = now + chrono::Duration::from_std(self.inner.session_ttl).unwrap_or_default();
+        let hash = token_hash(&token);
         self.inner
             .store
-            .create_session(&token_hash(&token), &email, now, expires)
+            .create_session(&hash, &email, now, expires)
             .await
             .map_err(AuthError::StoreSession)?;
+        self.inner.sessions.opened(&hash, &email, expires);
         tracing::info!(%email, %from, "dashboard login");
         Ok(token)
     }
 
     /// The user a session token belongs to, if the session is open.
     pub async fn user(&self, token: &str) -> Result<Option<String>, AuthError> {
-        self.inner
+        let hash = token_hash(token);
+        let now = self.inner.clock.now();
+        if let Some(email) = self.inner.sessions.user(&hash, now) {
+            return Ok(Some(email));
+        }
+        // Sessions opened before a restart are only in the store.
+        let session = self
+            .inner
             .store
-            .session_user(&token_hash(token), self.inner.clock.now())
+            .session_user(&hash, now)
             .await
-            .map_err(AuthError::StoreSession)
+            .map_err(AuthError::StoreSession)?;
+        if let Some((email, expires)) = &session {
+            self.inner.sessions.opened(&hash, email, *expires);
+        }
+        Ok(session.map(|(email, _)| email))
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+        let hash = token_hash(token);
+        self.inner.sessions.closed(&hash);
         let store = &self.inner.store;
         store
-            .delete_session(&token_hash(token))
+            .delete_session(&hash)
             .await
             .map_err(AuthError::StoreSession)?;
         store
