@@ -8,8 +8,9 @@
 #                              this after the other tests): proves the benchmark still runs;
 #                              its figures are printed, not judged
 #
-# Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli;
-# the full run first runs `scripts/setup.sh --bench`, which adds wasm-opt (once per machine).
+# Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli.
+# The release build is most of a first run's time (about 20 minutes on 2 cores from nothing;
+# the cargo target folder is reused after that); measuring takes about 2 minutes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,10 +27,10 @@ if $smoke; then
   exec "$target_dir/debug/examples/bench" --smoke --berth "$target_dir/debug/berth" --site "$site"
 fi
 
-scripts/setup.sh --bench
 echo "bench: release build (scripts/build.sh --release; the first one takes a while)" >&2
 started=$SECONDS
 scripts/build.sh --release
+# The bench binary links the engine in release too; cargo reuses the release dependencies.
 cargo build --release -p server --example bench
 echo "bench: built in $((SECONDS - started)) s; measuring" >&2
 started=$SECONDS

@@ -49,14 +49,8 @@ if $release; then
 fi
 wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "${bindgen_flags[@]}" "$wasm"
 mv -f "$site/pkg/berth_bg.wasm" "$site/pkg/berth.wasm"
-if $release && command -v wasm-opt >/dev/null; then
-  # Debian's wasm-opt (binaryen 108) breaks hydration; only a newer one is used.
-  version=$(wasm-opt --version | grep -oE '[0-9]+' | head -1)
-  if ((version >= 116)); then
-    echo "build: wasm-opt -Oz (binaryen $version)"
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o "$site/pkg/berth.wasm" "$site/pkg/berth.wasm"
-  fi
-fi
+# No wasm-opt: binaryen 116's -Oz/-Os make this WASM smaller raw but 12-13 KB larger after
+# brotli, which is what a browser downloads (measured with scripts/bench.sh).
 cp style/main.css "$site/pkg/berth.css"
 
 echo "build: server (berth)"

@@ -3,8 +3,6 @@
 #
 #   scripts/setup.sh            everything: running, building and testing
 #   scripts/setup.sh --run      only what building and running Berth needs
-#   scripts/setup.sh --bench    everything, plus wasm-opt for the benchmark's release WASM
-#                               (a 10-minute compile the tests do not need; bench.sh runs this)
 #
 # Each step says what it installs; a step that is already satisfied says so and does nothing.
 # If a download is refused, the script stops and names what it could not fetch.
@@ -14,9 +12,8 @@ cd "$(dirname "$0")/.."
 mode=all
 case "${1:-}" in
   --run) mode=run ;;
-  --bench) mode=bench ;;
   ""|--all) ;;
-  *) echo "usage: scripts/setup.sh [--run|--all|--bench]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--run|--all]" >&2; exit 2 ;;
 esac
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -99,16 +96,5 @@ else
   ln -sf "$compose_bin" "$plugin_dir/docker-compose"
 fi
 docker compose version >/dev/null 2>&1 || fail "docker compose does not run after installing the plugin"
-
-[[ $mode == bench ]] || { say "done"; exit 0; }
-
-# --- wasm-opt (binaryen 116+): shrinks the release WASM; Debian's 108 breaks hydration ------
-have_wasm_opt=$(wasm-opt --version 2>/dev/null | grep -oE '[0-9]+' | head -1 || true)
-if [[ -n $have_wasm_opt ]] && ((have_wasm_opt >= 116)); then
-  say "wasm-opt (binaryen $have_wasm_opt): already installed"
-else
-  say "installing wasm-opt 0.116.1 (binaryen 116) from crates.io for release WASM (about 10 minutes, once per machine)"
-  cargo install wasm-opt --version 0.116.1 --locked --quiet || fail "cargo install wasm-opt 0.116.1 (crates.io)"
-fi
 
 say "done"

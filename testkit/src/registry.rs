@@ -44,6 +44,16 @@ impl Registry {
     /// A registry whose config gets `extra_yaml` appended at the top level (an `auth:` or
     /// `notifications:` section, say). Paths in it may use `{folder}` for the temp folder.
     pub fn start_with(extra_yaml: &str) -> Registry {
+        Registry::start_configured("level: info\n  accesslog:\n    disabled: false", extra_yaml)
+    }
+
+    /// A registry that logs only warnings and no access log: for the benchmark, where a
+    /// log line per request would spend the CPU the measured client shares with it.
+    pub fn start_quiet() -> Registry {
+        Registry::start_configured("level: warn\n  accesslog:\n    disabled: true", "")
+    }
+
+    fn start_configured(log_yaml: &str, extra_yaml: &str) -> Registry {
         let program = Component::DockerRegistry
             .locate()
             .expect("docker-registry is not installed: run scripts/setup.sh");
@@ -52,7 +62,7 @@ impl Registry {
         let storage = folder.path().join("storage");
         let config = format!(
             "version: 0.1\n\
-             log:\n  level: info\n  accesslog:\n    disabled: false\n\
+             log:\n  {log_yaml}\n\
              storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n\
              http:\n  addr: 127.0.0.1:{port}\n  secret: berth-test-secret\n\
              {extra}\n",
@@ -108,6 +118,11 @@ impl Registry {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.host())
+    }
+
+    /// The registry process's id (the benchmark reads its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn port(&self) -> u16 {

@@ -19,12 +19,27 @@ pub struct Repository {
     pub tags: Vec<(String, usize)>,
     pub revisions: usize,
     pub current: String,
+    /// A tag that floats (`latest`, `main`): a service on it is followed by digest.
+    pub floating: String,
     pub multi_arch: bool,
+}
+
+/// Which tag the benchmark's services run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// Each repository's `current` tag: mostly versions, ranked from the tag list (one in
+    /// five repositories runs its branch tag, followed by digest).
+    Tags,
+    /// Each repository's floating tag: only digests are tracked.
+    Digests,
 }
 
 pub struct Fixture {
     pub registry: Registry,
     pub repositories: Vec<Repository>,
+    /// What each `repository:tag` names (the index digest for a multi-arch tag): what a
+    /// host that pulled it has among its RepoDigests.
+    pub digests: HashMap<String, String>,
     pub setup: Duration,
     pub tags_written: usize,
 }
@@ -43,7 +58,7 @@ impl Fixture {
     /// Start a registry and fill it with `count` repositories.
     pub fn start(count: usize) -> Fixture {
         let started = Instant::now();
-        let registry = Registry::start();
+        let registry = Registry::start_quiet();
         let seed = push_seed(&registry);
         let root = registry
             .storage_path()
@@ -52,32 +67,46 @@ impl Fixture {
         let repositories: Vec<Repository> = (0..count).map(repository).collect();
         let mut tags_written = 0;
         let mut shared = HashMap::new();
+        let mut digests = HashMap::new();
         for repository in &repositories {
-            write_repository(
+            let tag_digests = write_repository(
                 &root.join(&repository.name),
                 &blobs,
                 &seed,
                 repository,
                 &mut shared,
             );
+            for (tag, digest) in tag_digests {
+                digests.insert(format!("{}:{tag}", repository.name), digest);
+            }
             tags_written += repository.tags.len();
         }
         Fixture {
             registry,
             repositories,
+            digests,
             setup: started.elapsed(),
             tags_written,
         }
     }
 
-    /// `127.0.0.1:PORT/<repository>:<current tag>`.
-    pub fn image(&self, repository: &Repository) -> String {
-        format!(
-            "{}/{}:{}",
-            self.registry.host(),
-            repository.name,
-            repository.current
-        )
+    /// `127.0.0.1:PORT/<repository>:<tag>`, the tag as `track` says.
+    pub fn image(&self, repository: &Repository, track: Track) -> String {
+        let tag = match track {
+            Track::Tags => &repository.current,
+            Track::Digests => &repository.floating,
+        };
+        format!("{}/{}:{tag}", self.registry.host(), repository.name)
+    }
+
+    /// `image`'s RepoDigest as docker inspect shows it after a pull, if the fixture has it.
+    pub fn repo_digest(&self, image: &str) -> Option<String> {
+        let name = image.strip_prefix(&format!("{}/", self.registry.host()))?;
+        let digest = self.digests.get(name)?;
+        let repository = name
+            .rsplit_once(':')
+            .map_or(name, |(repository, _)| repository);
+        Some(format!("{}/{repository}@{digest}", self.registry.host()))
     }
 }
 
@@ -138,7 +167,7 @@ fn repository(index: usize) -> Repository {
         }
         tags.push((tag, revision.max(1) - 1));
     };
-    let current = match index % 5 {
+    let (current, floating) = match index % 5 {
         // Full semver with minor, major and floating aliases: 1.0.0 … 1.3.3, 1.3, 1, latest.
         0 => {
             for minor in 0..4 {
@@ -149,7 +178,7 @@ fn repository(index: usize) -> Repository {
             }
             add(&mut tags, "1".into(), false);
             add(&mut tags, "latest".into(), false);
-            "1.2.1".to_owned()
+            ("1.2.1", "latest")
         }
         // Versions with variant suffixes, the lane a service must stay in.
         1 => {
@@ -161,7 +190,8 @@ fn repository(index: usize) -> Repository {
                 }
                 add(&mut tags, format!("3.{minor}-alpine"), false);
             }
-            "3.1.0-alpine".to_owned()
+            add(&mut tags, "alpine".into(), false);
+            ("3.1.0-alpine", "alpine")
         }
         // Calendar dates.
         2 => {
@@ -171,7 +201,7 @@ fn repository(index: usize) -> Repository {
                 }
             }
             add(&mut tags, "latest".into(), false);
-            "2025.06.17".to_owned()
+            ("2025.06.17", "latest")
         }
         // Commit SHAs with a branch tag that floats.
         3 => {
@@ -180,7 +210,7 @@ fn repository(index: usize) -> Repository {
             }
             add(&mut tags, format!("main-{}", short_sha(index, 19)), false);
             add(&mut tags, "main".into(), false);
-            "main".to_owned()
+            ("main", "main")
         }
         // `v`-prefixed releases with pre-releases and release branches.
         _ => {
@@ -191,14 +221,16 @@ fn repository(index: usize) -> Repository {
                 }
                 add(&mut tags, format!("release-2.{minor}"), false);
             }
-            "v2.3.1".to_owned()
+            add(&mut tags, "stable".into(), false);
+            ("v2.3.1", "stable")
         }
     };
     Repository {
         name: format!("bench/team-{:02}/app-{index:04}", index % 20),
         revisions: revision,
         tags,
-        current,
+        current: current.to_owned(),
+        floating: floating.to_owned(),
         // Every tenth repository publishes multi-arch indexes, as base images do.
         multi_arch: index % 10 == 7,
     }
@@ -210,7 +242,8 @@ fn short_sha(repository: usize, build: usize) -> String {
 }
 
 /// Write one repository into the storage: its manifests as blobs, their revision links, a
-/// tag link per tag, and layer links for every blob its manifests reference.
+/// tag link per tag, and layer links for every blob its manifests reference. Returns each
+/// tag with the digest it names.
 ///
 /// Single-platform manifests differ by revision only, so repositories share them (`shared`,
 /// revision → digest), as images built from one base do; each multi-arch repository has
@@ -221,7 +254,7 @@ fn write_repository(
     seed: &Seed,
     repository: &Repository,
     shared: &mut HashMap<usize, String>,
-) {
+) -> Vec<(String, String)> {
     let mut digests = Vec::with_capacity(repository.revisions);
     for revision in 0..repository.revisions {
         if !repository.multi_arch
@@ -266,6 +299,11 @@ fn write_repository(
             &digests[*revision],
         );
     }
+    repository
+        .tags
+        .iter()
+        .map(|(tag, revision)| (tag.clone(), digests[*revision].clone()))
+        .collect()
 }
 
 /// `sha256:abc…` → `sha256/abc…`.

@@ -27,6 +27,9 @@ pub struct Memory {
     pub peak_mb: f64,
     /// VmRSS now, in MB.
     pub rss_mb: f64,
+    /// Of VmRSS: the heap and stacks (RssAnon) and the binary's mapped pages (RssFile).
+    pub anon_mb: f64,
+    pub file_mb: f64,
 }
 
 /// One check_finished event as the client saw it.
@@ -133,6 +136,13 @@ impl Serve {
         &self.cookie
     }
 
+    /// Start a new peak: VmHWM is reset to the current resident set (`clear_refs` 5), so
+    /// the next reading is the peak since now.
+    pub fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5")
+            .expect("resetting VmHWM through /proc/PID/clear_refs");
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -152,6 +162,8 @@ impl Serve {
         Memory {
             peak_mb: field("VmHWM:"),
             rss_mb: field("VmRSS:"),
+            anon_mb: field("RssAnon:"),
+            file_mb: field("RssFile:"),
         }
     }
 

@@ -5,19 +5,25 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::fixture::Fixture;
+use crate::fixture::{Fixture, Track};
 
 const SERVICES_PER_PROJECT: usize = 50;
 
 pub struct Services {
     pub env_file: PathBuf,
-    /// (compose project, service, compose file) per service.
-    pub services: Vec<(String, String, PathBuf)>,
+    /// (compose project, service, compose file, image) per service.
+    pub services: Vec<(String, String, PathBuf, String)>,
 }
 
-/// Write compose files and an env file for the first `count` repositories under `dir`;
-/// `extra` lines are appended to the env file as they are.
-pub fn write(dir: &Path, fixture: &Fixture, count: usize, extra: &[String]) -> Services {
+/// Write compose files and an env file for the first `count` repositories under `dir`, the
+/// services on the tags `track` says; `extra` lines are appended to the env file as they are.
+pub fn write(
+    dir: &Path,
+    fixture: &Fixture,
+    count: usize,
+    track: Track,
+    extra: &[String],
+) -> Services {
     assert!(
         count <= fixture.repositories.len(),
         "{count} services but only {} repositories",
@@ -45,10 +51,15 @@ pub fn write(dir: &Path, fixture: &Fixture, count: usize, extra: &[String]) -> S
             let _ = write!(
                 compose,
                 "  {service}:\n    image: {}\n    restart: unless-stopped\n",
-                fixture.image(repository)
+                fixture.image(repository, track)
             );
             map.push(format!("{service}={}", repository.name));
-            services.push((project.clone(), service, file.clone()));
+            services.push((
+                project.clone(),
+                service,
+                file.clone(),
+                fixture.image(repository, track),
+            ));
         }
         std::fs::write(&file, compose).expect("writing a compose file");
         let key = project.to_uppercase();
