@@ -148,6 +148,74 @@ async fn a_multi_arch_index_reports_the_index_and_platform_digests() {
 }
 
 #[tokio::test]
+async fn a_digest_check_against_local_digests_fetches_an_index_only_when_it_must() {
+    if !require(&[
+        Component::DockerRegistry,
+        Component::Skopeo,
+        Component::BusyboxStatic,
+    ]) {
+        return;
+    }
+    let registry = Registry::start();
+    let mut layout = OciLayout::new();
+    let specs = [
+        ImageSpec::new("checked").platform("linux", "amd64", None),
+        ImageSpec::new("checked").platform("linux", "arm64", None),
+    ];
+    let (_, children) = layout.add_index("latest", &specs);
+    registry.push_layout(&layout, "latest", "checked");
+    let image = ImageRef::parse(&format!("{}/checked:latest", registry.host())).unwrap();
+    // The index digest as the registry serves it (skopeo may re-encode the index), asked
+    // through a client of its own so the one under test starts with an empty index cache.
+    let index_digest = registries(&[])
+        .resolve_digest(&image)
+        .await
+        .unwrap()
+        .index
+        .unwrap();
+    let amd64 = registries(&[("REGISTRY_PLATFORM", "linux/amd64")]);
+    let repo_digest = |digest: &str| vec![format!("{}/checked@{digest}", registry.host())];
+    let requests_since = |before: usize| {
+        let requests = berth_requests(&registry.log(), before);
+        let heads = requests.iter().filter(|l| l.contains("\"HEAD ")).count();
+        let gets = requests.iter().filter(|l| l.contains("\"GET ")).count();
+        (heads, gets)
+    };
+
+    // Pulled by tag: the local RepoDigest is the index's, and one HEAD settles it.
+    let before = registry.log().len();
+    let check = amd64
+        .check_digest(&image, &repo_digest(&index_digest))
+        .await
+        .unwrap();
+    assert!(check.up_to_date);
+    assert_eq!(check.digest, index_digest);
+    assert_eq!(requests_since(before), (1, 0));
+
+    // Pulled by platform digest: the index is fetched to find the platform's child.
+    let before = registry.log().len();
+    let check = amd64
+        .check_digest(&image, &repo_digest(&children[0].digest))
+        .await
+        .unwrap();
+    assert!(check.up_to_date, "{check:?}");
+    assert_eq!(requests_since(before), (1, 1));
+
+    // Another image: not up to date, and the index is not fetched again.
+    let before = registry.log().len();
+    let check = amd64
+        .check_digest(&image, &repo_digest(&children[1].digest))
+        .await
+        .unwrap();
+    assert!(!check.up_to_date);
+    assert_eq!(
+        check.digest, index_digest,
+        "the tag's own digest is reported"
+    );
+    assert_eq!(requests_since(before), (1, 0));
+}
+
+#[tokio::test]
 async fn two_hundred_fifty_tags_list_completely_through_pagination() {
     if !require(&[
         Component::DockerRegistry,
