@@ -2,12 +2,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc: an agent idles for hours between cycles, and glibc
-/// keeps large freed blocks (a login's 19 MiB argon2 buffer) resident for good, because its
-/// mmap threshold grows to the largest block freed. Measured by `scripts/bench.sh`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = berth::cli::Cli::parse();
     tracing_subscriber::fmt()
