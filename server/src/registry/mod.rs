@@ -45,13 +45,8 @@ pub trait RegistryApi: Send + Sync {
         local_repo_digests: &[String],
     ) -> Result<DigestCheck, RegistryError> {
         let remote = self.resolve_digest(image).await?;
-        let local = local_digests(image, local_repo_digests);
         Ok(DigestCheck {
-            up_to_date: local.contains(&remote.platform)
-                || remote
-                    .index
-                    .as_ref()
-                    .is_some_and(|index| local.contains(index)),
+            up_to_date: is_up_to_date(&remote, local_repo_digests, &image.to_string()),
             digest: remote.index.unwrap_or(remote.platform),
         })
     }
