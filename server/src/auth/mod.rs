@@ -133,22 +133,35 @@ impl Auth {
             .await
             .map_err(AuthError::StoreSession)?;
         let password = password.to_owned();
-        // An unknown email costs a hash check too, so timing does not tell who exists.
-        let matches = tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => users::verify(&password, &hash),
+        // An unknown email costs a hash check too, so timing does not tell who exists. A
+        // match on a hash made with older settings gets a fresh one to store.
+        let checked = tokio::task::spawn_blocking(move || match stored {
+            Some(hash) if users::verify(&password, &hash) => Some(
+                users::outdated(&hash)
+                    .then(|| users::hash(&password).ok())
+                    .flatten(),
+            ),
+            Some(_) => None,
             None => {
                 let _same_cost = users::verify(&password, DUMMY_HASH);
-                false
+                None
             }
         })
         .await
-        .unwrap_or(false);
-        if !matches {
+        .unwrap_or(None);
+        let Some(rehashed) = checked else {
             self.inner.throttle.failed(from, now);
             tracing::warn!(%email, %from, "failed dashboard login");
             return Err(LoginError::WrongCredentials);
-        }
+        };
         self.inner.throttle.succeeded(from);
+        if let Some(rehashed) = rehashed {
+            self.inner
+                .store
+                .set_password_hash(&email, &rehashed)
+                .await
+                .map_err(AuthError::StoreSession)?;
+        }
         let token = random_token();
         let expires = now + chrono::Duration::from_std(self.inner.session_ttl).unwrap_or_default();
         let hash = token_hash(&token);
@@ -224,7 +237,7 @@ impl Auth {
 }
 
 /// A valid argon2 hash of a random string, for the equal-cost check of unknown emails.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$R3i6SGDd3RGoRJmSKUZD3NhcpQb7MZdmOSb2wAfOpMk";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=47104,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$ppqsMrKi+bHI31K9LC9dwiZyIunzRLe5Wejp3ENb2A0";
 
 /// 32 random bytes, base64url: unguessable, and safe in a cookie.
 fn random_token() -> String {
@@ -234,4 +247,54 @@ fn random_token() -> String {
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use argon2::password_hash::{PasswordHasher, SaltString};
+
+    #[test]
+    fn the_unknown_email_check_costs_what_a_real_one_does() {
+        assert!(!users::outdated(DUMMY_HASH));
+    }
+
+    #[tokio::test]
+    async fn a_login_replaces_a_hash_made_with_older_settings() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let store = Store::open(&url).await.unwrap();
+        // What an earlier Berth stored: the argon2 crate's defaults (19 MiB, two passes).
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        let older = argon2::Argon2::default()
+            .hash_password(b"old password", &salt)
+            .unwrap()
+            .to_string();
+        store
+            .add_generated_admin(GENERATED_ADMIN, &older)
+            .await
+            .unwrap();
+        let auth = Auth::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            DEFAULT_SESSION_TTL,
+            false,
+        );
+        let from = IpAddr::from([127, 0, 0, 1]);
+
+        auth.login(GENERATED_ADMIN, "old password", from)
+            .await
+            .unwrap();
+        let stored = store.password_hash(GENERATED_ADMIN).await.unwrap().unwrap();
+        assert_ne!(stored, older);
+        assert!(!users::outdated(&stored), "{stored}");
+        auth.login(GENERATED_ADMIN, "old password", from)
+            .await
+            .expect("the fresh hash verifies the same password");
+        assert!(matches!(
+            auth.login(GENERATED_ADMIN, "wrong", from).await,
+            Err(LoginError::WrongCredentials)
+        ));
+    }
 }

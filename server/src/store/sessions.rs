@@ -82,6 +82,17 @@ impl Store {
         Ok(())
     }
 
+    /// Replace a user's stored hash, e.g. with one made with today's settings at login.
+    pub async fn set_password_hash(&self, email: &str, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
+            .bind(hash)
+            .bind(email)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("replace a password hash"))?;
+        Ok(())
+    }
+
     pub async fn password_hash(&self, email: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?")
             .bind(email)
