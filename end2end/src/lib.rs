@@ -215,8 +215,17 @@ impl Chromedriver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// A WebDriver session: headless Chromium, driven over loopback HTTP.
+    pub async fn session(&self) -> Result<fantoccini::Client, fantoccini::error::NewSessionError> {
+        let http = hyper_util::client::legacy::connect::HttpConnector::new();
+        fantoccini::ClientBuilder::new(http)
+            .capabilities(Self::capabilities())
+            .connect(&self.url())
+            .await
+    }
+
     /// The capabilities for headless Chromium in a container without a GPU or network.
-    pub fn capabilities() -> serde_json::Map<String, serde_json::Value> {
+    fn capabilities() -> serde_json::Map<String, serde_json::Value> {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .into_iter()
             .find(|path| Path::new(path).exists())

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use end2end::{ADMIN_EMAIL, BerthServer, Chromedriver, ComposeProject, screenshot_dir};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use testkit::{Component, ImageSpec, Registry, require};
 
 const BADGE: &str = r#"[data-service="app"] [data-testid="state-badge"]"#;
@@ -51,11 +51,7 @@ async fn check_now_deploys_live_and_rollback_restores_the_older_tag() -> anyhow:
     );
 
     let driver = Chromedriver::start();
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let client = ClientBuilder::rustls()?
-        .capabilities(Chromedriver::capabilities())
-        .connect(&driver.url())
-        .await?;
+    let client = driver.session().await?;
     // Close the WebDriver session whatever happens, or Chromium outlives the test.
     let outcome = drive(&client, &server, &http, &push).await;
     client.close().await?;

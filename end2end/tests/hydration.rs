@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use end2end::{BerthServer, Chromedriver, screenshot_dir};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use testkit::{Component, require};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -41,12 +41,7 @@ async fn first_page_is_server_rendered_then_hydrated() -> anyhow::Result<()> {
     }
 
     let driver = Chromedriver::start();
-    // Both rustls providers are linked (through fantoccini and reqwest): choose one.
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let client = ClientBuilder::rustls()?
-        .capabilities(Chromedriver::capabilities())
-        .connect(&driver.url())
-        .await?;
+    let client = driver.session().await?;
     // Close the WebDriver session whatever happens, or Chromium outlives the test.
     let outcome = drive(&client, &server).await;
     client.close().await?;

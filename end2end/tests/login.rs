@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use end2end::{ADMIN_EMAIL, ADMIN_PASSWORD, BerthServer, Chromedriver, screenshot_dir};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use testkit::{Component, require};
 
 fn no_redirects() -> reqwest::Client {
@@ -139,11 +139,7 @@ async fn the_browser_logs_in_is_refused_a_wrong_password_and_logs_out() -> anyho
     }
     let server = BerthServer::start(&[]);
     let driver = Chromedriver::start();
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let client = ClientBuilder::rustls()?
-        .capabilities(Chromedriver::capabilities())
-        .connect(&driver.url())
-        .await?;
+    let client = driver.session().await?;
     let outcome = drive(&client, &server).await;
     client.close().await?;
     outcome

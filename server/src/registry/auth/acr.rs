@@ -63,6 +63,10 @@ impl AcrCredentials {
         client_id: &str,
         client_secret: &Secret,
     ) -> Result<AcrCredentials, AuthError> {
+        // azure_core's HTTP client is built with no crypto provider of its own (the workspace
+        // manifest says why), so ring, the one every other client here uses, must be the
+        // process default. Installing it again is harmless: the first one stays.
+        let _ring_was_installed = rustls::crypto::ring::default_provider().install_default();
         let identity = azure_identity::ClientSecretCredential::new(
             tenant_id,
             client_id.to_owned(),

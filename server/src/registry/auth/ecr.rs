@@ -22,6 +22,16 @@ const SERVICE: &str = "AWS ECR";
 /// Renew this long before the token expires, so a check never runs on a lapsing token.
 pub const RENEW_BEFORE: chrono::Duration = chrono::Duration::hours(1);
 
+/// The HTTPS client for the AWS SDK: rustls with ring, the crypto the rest of Berth uses
+/// (the SDK's own default would bring aws-lc as a second one; see the workspace manifest).
+pub fn http_client() -> aws_sdk_ecr::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// What the ECR client is built from.
 #[derive(Debug, Clone, Default)]
 pub struct EcrSettings {
@@ -101,7 +111,8 @@ impl EcrCredentials {
         self.client
             .get_or_init(|| async {
                 let settings = &self.settings;
-                let mut loader = aws_config::defaults(BehaviorVersion::latest());
+                let mut loader =
+                    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
                 if let Some(region) = &settings.region {
                     loader = loader.region(Region::new(region.clone()));
                 }

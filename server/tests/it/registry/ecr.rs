@@ -72,6 +72,7 @@ impl Drop for Moto {
 
 async fn push_to_moto(moto: &Moto, repository: &str, tags: &[&str]) {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(berth::registry::auth::ecr::http_client())
         .region(aws_sdk_ecr::config::Region::new("us-east-1"))
         .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
         .credentials_provider(aws_sdk_ecr::config::Credentials::new(
