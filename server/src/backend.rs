@@ -115,7 +115,7 @@ impl Backend for EngineBackend {
             .map_err(|error| to_app_error(&error))?;
         Ok(ServiceDetail {
             // The store's own conversion; the fields below are the ones a summary leaves out.
-            summary: ServiceSummary::from(record.clone()),
+            summary: ServiceSummary::from(&record),
             current_digest: record.current_digest,
             pinned_tag: record.pinned_tag,
             excluded: record.excluded,

@@ -8,9 +8,11 @@ mod notifications;
 mod revisions;
 mod scans;
 mod services;
+mod services_cache;
 mod sessions;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -50,6 +52,7 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    services_cache: Arc<services_cache::ServicesCache>,
 }
 
 impl Store {
@@ -76,7 +79,10 @@ impl Store {
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            services_cache: Arc::default(),
+        })
     }
 
     /// Close the pool, flushing the WAL.

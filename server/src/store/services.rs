@@ -1,6 +1,7 @@
 //! The `services` table: what discovery found, and where each service stands.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use app::model::{ServiceSummary, SyncState};
 use chrono::{DateTime, Utc};
@@ -97,16 +98,16 @@ impl TryFrom<ServiceRow> for ServiceRecord {
     }
 }
 
-impl From<ServiceRecord> for ServiceSummary {
-    fn from(record: ServiceRecord) -> Self {
+impl From<&ServiceRecord> for ServiceSummary {
+    fn from(record: &ServiceRecord) -> Self {
         ServiceSummary {
             id: record.id,
-            project: record.project,
-            name: record.name,
-            image: record.image,
-            current_tag: record.current_tag,
-            current_digest: record.current_digest,
-            best_candidate: record.best_candidate,
+            project: record.project.clone(),
+            name: record.name.clone(),
+            image: record.image.clone(),
+            current_tag: record.current_tag.clone(),
+            current_digest: record.current_digest.clone(),
+            best_candidate: record.best_candidate.clone(),
             state: record.state,
             last_checked_at: record.last_checked_at,
         }
@@ -117,21 +118,39 @@ impl Store {
     /// Every service, ordered by project then name.
     pub async fn list_services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         Ok(self
-            .service_records()
+            .all_services()
             .await?
-            .into_iter()
+            .iter()
             .map(ServiceSummary::from)
             .collect())
     }
 
+    /// Every service's record, ordered by project then name.
     pub async fn service_records(&self) -> Result<Vec<ServiceRecord>, StoreError> {
+        Ok(self.all_services().await?.to_vec())
+    }
+
+    /// From memory while `services_version` has not moved (see `services_cache`).
+    async fn all_services(&self) -> Result<Arc<[ServiceRecord]>, StoreError> {
+        let version: i64 = sqlx::query_scalar("SELECT version FROM services_version")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error("read the services version"))?;
+        if let Some(records) = self.services_cache.get(version) {
+            return Ok(records);
+        }
         let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM services ORDER BY project, name"
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("list services"))?;
-        rows.into_iter().map(ServiceRecord::try_from).collect()
+        let records = rows
+            .into_iter()
+            .map(ServiceRecord::try_from)
+            .collect::<Result<Arc<[_]>, _>>()?;
+        self.services_cache.put(version, records.clone());
+        Ok(records)
     }
 
     pub async fn service(&self, id: i64) -> Result<Option<ServiceRecord>, StoreError> {
@@ -307,6 +326,61 @@ async fn record<'e>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_list_in_memory_follows_changes_from_this_and_other_processes() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let serve = Store::open(&url).await.unwrap();
+        // A second pool on the same file: what `berth engine deploy` opens beside serve.
+        let cli = Store::open(&url).await.unwrap();
+        let id = serve
+            .upsert_service(&NewService {
+                project: "shop".into(),
+                name: "web".into(),
+                image: "127.0.0.1:5000/web".into(),
+                current_tag: Some("1.0.0".into()),
+                source: "config".into(),
+                ..NewService::default()
+            })
+            .await
+            .unwrap();
+        let tag = |records: Vec<ServiceSummary>| records[0].current_tag.clone();
+        assert_eq!(
+            tag(serve.list_services().await.unwrap()).as_deref(),
+            Some("1.0.0")
+        );
+        assert_eq!(
+            tag(serve.list_services().await.unwrap()).as_deref(),
+            Some("1.0.0")
+        );
+
+        cli.set_deployed(id, "1.1.0", None).await.unwrap();
+        assert_eq!(
+            tag(serve.list_services().await.unwrap()).as_deref(),
+            Some("1.1.0")
+        );
+
+        serve.set_pin(id, Some("1.1.0")).await.unwrap();
+        assert_eq!(
+            cli.service_records().await.unwrap()[0]
+                .pinned_tag
+                .as_deref(),
+            Some("1.1.0")
+        );
+        assert_eq!(
+            serve.service_records().await.unwrap()[0]
+                .pinned_tag
+                .as_deref(),
+            Some("1.1.0")
+        );
+
+        sqlx::query("DELETE FROM services")
+            .execute(&cli.pool)
+            .await
+            .unwrap();
+        assert!(serve.list_services().await.unwrap().is_empty());
+    }
 
     #[tokio::test]
     async fn services_round_trip_in_order_and_keep_their_state() {
