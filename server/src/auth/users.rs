@@ -130,7 +130,7 @@ fn argon2() -> Argon2<'static> {
 
 /// One hash at a time: each holds 46 MiB while it runs, so logins that arrive together (or
 /// a flood of wrong passwords from many addresses) wait for each other instead of adding
-/// up. A hash takes about 50 ms.
+/// up. A hash takes tens of milliseconds.
 static ONE_HASH_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 pub fn hash(password: &str) -> Result<String, AuthError> {
