@@ -7,6 +7,26 @@ use testkit::{Component, ImageSpec, OciLayout, Registry, require};
 use super::fake::{FakeServer, Response};
 use super::{berth_requests, registries};
 
+/// Push a multi-arch index of linux images (architecture, variant) as `repository:tag`;
+/// returns its children's descriptors, in the order given.
+fn push_index(
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    platforms: &[(&str, Option<&str>)],
+) -> Vec<testkit::Descriptor> {
+    let mut layout = OciLayout::new();
+    let specs: Vec<ImageSpec> = platforms
+        .iter()
+        .map(|(architecture, variant)| {
+            ImageSpec::new(repository).platform("linux", architecture, *variant)
+        })
+        .collect();
+    let (_index, children) = layout.add_index(tag, &specs);
+    registry.push_layout(&layout, tag, repository);
+    children
+}
+
 #[tokio::test]
 async fn a_single_image_resolves_to_its_manifest_digest_with_one_head() {
     if !require(&[
@@ -66,14 +86,12 @@ async fn a_multi_arch_index_reports_the_index_and_platform_digests() {
         return;
     }
     let registry = Registry::start();
-    let mut layout = OciLayout::new();
-    let specs = [
-        ImageSpec::new("multi").platform("linux", "amd64", None),
-        ImageSpec::new("multi").platform("linux", "arm64", None),
-        ImageSpec::new("multi").platform("linux", "arm", Some("v7")),
-    ];
-    let (_index, children) = layout.add_index("1.0", &specs);
-    registry.push_layout(&layout, "1.0", "multi");
+    let children = push_index(
+        &registry,
+        "multi",
+        "1.0",
+        &[("amd64", None), ("arm64", None), ("arm", Some("v7"))],
+    );
     let reference = format!("{}/multi:1.0", registry.host());
 
     // The digest skopeo's own raw manifest hashes to is the one docker records as RepoDigest.
@@ -157,13 +175,12 @@ async fn a_digest_check_against_local_digests_fetches_an_index_only_when_it_must
         return;
     }
     let registry = Registry::start();
-    let mut layout = OciLayout::new();
-    let specs = [
-        ImageSpec::new("checked").platform("linux", "amd64", None),
-        ImageSpec::new("checked").platform("linux", "arm64", None),
-    ];
-    let (_, children) = layout.add_index("latest", &specs);
-    registry.push_layout(&layout, "latest", "checked");
+    let children = push_index(
+        &registry,
+        "checked",
+        "latest",
+        &[("amd64", None), ("arm64", None)],
+    );
     let image = ImageRef::parse(&format!("{}/checked:latest", registry.host())).unwrap();
     // The index digest as the registry serves it (skopeo may re-encode the index), asked
     // through a client of its own so the one under test starts with an empty index cache.
