@@ -19,7 +19,11 @@ static DOMAIN_COMPONENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$").unwrap());
 static PATH_COMPONENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").unwrap());
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w][\w.-]{0,127}$").unwrap());
+// ASCII classes, as in distribution's grammar (Go's `\w` is ASCII). Rust's `\w` is Unicode:
+// it let "tést" through, and 128 copies of its UTF-8 automaton made a 4 MB regex program that
+// stayed resident for the life of the server.
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").unwrap());
 static DIGEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$").unwrap());
 
@@ -364,6 +368,20 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(ImageRef::parse(text), Err(expected), "{text:?}");
+        }
+        let longest_tag = format!("nginx:{}", "a".repeat(128));
+        assert!(ImageRef::parse(&longest_tag).is_ok());
+        let too_long = "a".repeat(129);
+        for bad_tag in ["tést", "v1.0-ß", "١٢٣", too_long.as_str()] {
+            let text = format!("nginx:{bad_tag}");
+            assert_eq!(
+                ImageRef::parse(&text),
+                Err(ReferenceError::Tag {
+                    reference: text.clone(),
+                    tag: bad_tag.to_owned(),
+                }),
+                "a tag outside [A-Za-z0-9_.-] or over 128 characters: {text:?}"
+            );
         }
         let long = format!("reg.io/{}", "a".repeat(260));
         assert!(matches!(
