@@ -23,16 +23,16 @@ site="$target_dir/site"
 if $smoke; then
   # The debug berth and site from scripts/build.sh; built here if they are missing.
   [[ -x $target_dir/debug/berth && -f $site/pkg/berth.wasm ]] || scripts/build.sh
-  cargo build -p server --example bench
-  exec "$target_dir/debug/examples/bench" --smoke --berth "$target_dir/debug/berth" --site "$site"
+  cargo build -p bench
+  exec "$target_dir/debug/bench" --smoke --berth "$target_dir/debug/berth" --site "$site"
 fi
 
 echo "bench: release build (scripts/build.sh --release; the first one takes a while)" >&2
 started=$SECONDS
 scripts/build.sh --release
 # The bench binary links the engine in release too; cargo reuses the release dependencies.
-cargo build --release -p server --example bench
+cargo build --release -p bench
 echo "bench: built in $((SECONDS - started)) s; measuring" >&2
 started=$SECONDS
-"$target_dir/release/examples/bench" --berth "$target_dir/release/berth" --site "$site" --release-site
+"$target_dir/release/bench" --berth "$target_dir/release/berth" --site "$site" --release-site
 echo "bench: measured in $((SECONDS - started)) s" >&2

@@ -16,7 +16,7 @@ step "clippy (per package: a workspace-wide build would unify ssr and hydrate in
 cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --target-dir "$target_dir/wasm" -- -D warnings
-cargo clippy -p testkit -p end2end --all-targets -- -D warnings
+cargo clippy -p testkit -p end2end -p bench --all-targets -- -D warnings
 
 step "build (WASM, site, berth binary)"
 scripts/build.sh

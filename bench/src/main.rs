@@ -231,7 +231,7 @@ async fn serve_rows(
         std::fs::create_dir_all(&dir).expect("a folder for berth serve");
         let written = services::write(&dir, fixture, count, Track::Tags, &[]);
         let serve = Serve::start(berth, site, &written.env_file, &dir, "10s").await;
-        // The first cycle runs at start-up, beside the login (an argon2 hash of 19 MiB):
+        // The first cycle runs at start-up, beside the login (an argon2 hash of 46 MiB):
         // the peak is taken over the second cycle alone, from a reset VmHWM.
         let first = serve.cycle_events(1, Duration::from_secs(120)).await;
         serve.reset_peak();
