@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod doctor;
 pub mod engine;
 pub mod events;
+pub mod heap;
 pub mod metrics;
 pub mod notify;
 pub mod ranking;

@@ -130,6 +130,9 @@ impl Engine {
             if let Err(error) = self.check_all(false).await {
                 tracing::warn!(error = %error_chain(&error), "scheduled check failed");
             }
+            // The cycle's reports, tag lists and rows are freed by now: without this an idle
+            // Berth holds its last cycle's peak (see `heap`).
+            tokio::task::spawn_blocking(crate::heap::release_freed_pages);
         }
     }
 }
