@@ -102,14 +102,9 @@ RUN ln -s /opt/berth/berth /usr/local/bin/berth
 
 # The working folder is /data: `berth` reads /data/.updater.env when it is there (and runs on its
 # defaults when it is not), and keeps the database beside it.
-# MALLOC_MMAP_THRESHOLD_: a fixed threshold keeps glibc from raising it to the size of the
-# largest buffer freed so far (a page, a tag list) and then keeping that much freed heap
-# resident (measured at 200 services after a check and a minute of dashboard load: heap 18.3
-# MB without it, 15.3 MB with it).
 ENV LEPTOS_SITE_ROOT=/opt/berth/site \
     LISTEN_ADDR=0.0.0.0:8080 \
-    DATABASE_URL=sqlite:///data/berth.db \
-    MALLOC_MMAP_THRESHOLD_=131072
+    DATABASE_URL=sqlite:///data/berth.db
 WORKDIR /data
 VOLUME /data
 EXPOSE 8080
