@@ -167,28 +167,26 @@ impl Serve {
         }
     }
 
-    /// GET the overview page; its status and body.
-    pub async fn overview(&self) -> (u16, String) {
-        let answer = self
-            .http
-            .get(format!("{}/", self.url))
+    /// GET `path` with the session cookie; panics naming the path if nothing answers.
+    async fn get_logged_in(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
             .header(reqwest::header::COOKIE, &self.cookie)
             .send()
             .await
-            .expect("GET /");
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+    }
+
+    /// GET the overview page; its status and body.
+    pub async fn overview(&self) -> (u16, String) {
+        let answer = self.get_logged_in("/").await;
         let status = answer.status().as_u16();
         (status, answer.text().await.unwrap_or_default())
     }
 
     /// Follow `/events` until `count` check_finished events arrived (or `limit` passed).
     pub async fn cycle_events(&self, count: usize, limit: Duration) -> Vec<CycleEvent> {
-        let mut answer = self
-            .http
-            .get(format!("{}/events", self.url))
-            .header(reqwest::header::COOKIE, &self.cookie)
-            .send()
-            .await
-            .expect("GET /events");
+        let mut answer = self.get_logged_in("/events").await;
         assert!(
             answer.status().is_success(),
             "/events answered {}",
