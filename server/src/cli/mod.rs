@@ -78,6 +78,37 @@ pub enum EngineCommand {
     Pins(deploy::PinCommand),
 }
 
+/// The whole program: parse the arguments, start logging and the runtime, run the command.
+///
+/// It lives in the library, not in `main.rs`, for the release build's sake: `block_on` is
+/// generic over the future it polls, so calling it from the binary crate made rustc compile
+/// every async function reachable from [`Cli::run`] a second time there (96 s of a cold
+/// release build, for a 30-line `main`). Here it is compiled once, with the rest.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("berth: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli.run()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("berth: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 impl Cli {
     /// Run the chosen command; `anyhow` stops here, at the binary's edge.
     pub async fn run(self) -> anyhow::Result<ExitCode> {
