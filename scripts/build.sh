@@ -33,25 +33,45 @@ else
 fi
 
 # The WASM gets a target folder of its own: its dependency graph shares nothing with the
-# server's, and a separate folder lets it build while the server's folder is locked.
+# server's, and a separate folder lets the two builds run at the same time. They do: the
+# server's build has long single-threaded stretches (its own crate, the link) that the WASM
+# build fills, which took about a minute off a cold release build on 2 cores.
 wasm_target_dir="$target_dir/wasm"
-echo "build: WASM (frontend, profile $wasm_profile)"
-cargo build -p frontend --lib --target wasm32-unknown-unknown --target-dir "$wasm_target_dir" \
-  --profile "$( [[ $wasm_profile == debug ]] && echo dev || echo "$wasm_profile")"
+mkdir -p "$wasm_target_dir"
 wasm="$wasm_target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
-
-echo "build: wasm-bindgen -> $site/pkg"
 # Release: no function names and no producers section; they are a third of the WASM's size
 # and only serve a debugger (the debug build keeps them).
 bindgen_flags=()
 if $release; then
   bindgen_flags=(--remove-name-section --remove-producers-section)
 fi
-wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "${bindgen_flags[@]}" "$wasm"
-mv -f "$site/pkg/berth_bg.wasm" "$site/pkg/berth.wasm"
-# No wasm-opt: binaryen 116's -Oz/-Os make this WASM smaller raw but 12-13 KB larger after
-# brotli, which is what a browser downloads (measured with scripts/bench.sh).
-cp style/main.css "$site/pkg/berth.css"
+build_site() {
+  cargo build -p frontend --lib --target wasm32-unknown-unknown --target-dir "$wasm_target_dir" \
+    --profile "$( [[ $wasm_profile == debug ]] && echo dev || echo "$wasm_profile")"
+  echo "build: wasm-bindgen -> $site/pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name berth "${bindgen_flags[@]}" "$wasm"
+  mv -f "$site/pkg/berth_bg.wasm" "$site/pkg/berth.wasm"
+  # No wasm-opt: binaryen 116's -Oz/-Os make this WASM smaller raw but 12-13 KB larger after
+  # brotli, which is what a browser downloads (measured with scripts/bench.sh).
+  cp style/main.css "$site/pkg/berth.css"
+}
+
+# The WASM side writes to a log (two cargo progress bars on one terminal garble each other);
+# the log is shown if it fails.
+site_log="$wasm_target_dir/build-site.log"
+echo "build: WASM (frontend, profile $wasm_profile) in the background, log: $site_log"
+(set -e; build_site) >"$site_log" 2>&1 &
+site_pid=$!
+# Whatever ends this script ends the background build too.
+trap 'kill "$site_pid" 2>/dev/null || true' EXIT
 
 echo "build: server (berth)"
 cargo build -p server --bin berth "${server_flags[@]}"
+
+if wait "$site_pid"; then
+  echo "build: WASM and site done ($site/pkg)"
+else
+  cat "$site_log" >&2
+  echo "build: FAILED: the WASM side (frontend, wasm-bindgen); its log is above" >&2
+  exit 1
+fi
