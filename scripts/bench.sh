@@ -9,8 +9,8 @@
 #                              its figures are printed, not judged
 #
 # Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli.
-# The release build is most of a first run's time (12.5 of its 14 minutes on 2 cores from an
-# empty target folder, 2.5 after a change to the server); measuring takes about 1.5 minutes.
+# The release build is most of a first run's time (13.4 of its 15 minutes on 2 cores from an
+# empty target folder, a few after a change to the server); measuring takes about 1.5 minutes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
