@@ -33,9 +33,8 @@ else
 fi
 
 # The WASM gets a target folder of its own: its dependency graph shares nothing with the
-# server's, and a separate folder lets the two builds run at the same time. They do: the
-# server's build has long single-threaded stretches (its own crate, the link) that the WASM
-# build fills, which took about a minute off a cold release build on 2 cores.
+# server's, and a separate folder lets the two builds run at the same time. They do, so the
+# WASM's crates compile while the server's build runs one rustc at a time (its own crate).
 wasm_target_dir="$target_dir/wasm"
 mkdir -p "$wasm_target_dir"
 wasm="$wasm_target_dir/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
@@ -62,8 +61,9 @@ site_log="$wasm_target_dir/build-site.log"
 echo "build: WASM (frontend, profile $wasm_profile) in the background, log: $site_log"
 (set -e; build_site) >"$site_log" 2>&1 &
 site_pid=$!
-# Whatever ends this script ends the background build too.
-trap 'kill "$site_pid" 2>/dev/null || true' EXIT
+# Whatever ends this script ends the background build too (its cargo first: killing the
+# subshell alone would leave cargo running).
+trap 'pkill -P "$site_pid" 2>/dev/null || true; kill "$site_pid" 2>/dev/null || true' EXIT
 
 echo "build: server (berth)"
 cargo build -p server --bin berth "${server_flags[@]}"
