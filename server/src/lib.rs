@@ -1,7 +1,7 @@
 //! Berth: a GitOps deployment agent for Docker Compose hosts.
 //!
 //! The engine and its adapters, one module per domain noun (see DESIGN.md). The `berth`
-//! binary in `main.rs` is a thin clap layer over this library.
+//! binary's `main.rs` only calls [`cli::main`], which parses the arguments and runs the command.
 
 pub mod api;
 pub mod auth;
