@@ -6,12 +6,13 @@
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 
 use super::{Store, StoreError, query_error};
 // The token types live with the API that checks them; the store only keeps rows.
 use crate::api::token::{ApiToken, CreatedToken, TokenScope};
 
-#[derive(sqlx::FromRow)]
 struct TokenRow {
     id: i64,
     name: String,
@@ -19,6 +20,20 @@ struct TokenRow {
     created_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
+}
+
+// By hand, not derived: the derive is in sqlx's macro crate (migrations.rs says why not).
+impl<'r> FromRow<'r, SqliteRow> for TokenRow {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(TokenRow {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            scope: row.try_get("scope")?,
+            created_at: row.try_get("created_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    }
 }
 
 impl TryFrom<TokenRow> for ApiToken {

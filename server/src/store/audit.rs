@@ -1,10 +1,12 @@
 //! The `events` table: an audit log of what people (and Berth) did to a service.
 
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 
 use super::{Store, StoreError, query_error};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -12,6 +14,20 @@ pub struct AuditEntry {
     pub kind: String,
     pub actor: String,
     pub detail: String,
+}
+
+// By hand, not derived: the derive is in sqlx's macro crate (migrations.rs says why not).
+impl<'r> FromRow<'r, SqliteRow> for AuditEntry {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(AuditEntry {
+            id: row.try_get("id")?,
+            at: row.try_get("at")?,
+            service_id: row.try_get("service_id")?,
+            kind: row.try_get("kind")?,
+            actor: row.try_get("actor")?,
+            detail: row.try_get("detail")?,
+        })
+    }
 }
 
 impl Store {

@@ -4,6 +4,7 @@
 mod api_tokens;
 mod audit;
 mod ignored;
+mod migrations;
 mod notifications;
 mod revisions;
 mod scans;
@@ -75,7 +76,9 @@ impl Store {
                 url: url.to_owned(),
                 source,
             })?;
-        sqlx::migrate!("../migrations")
+        migrations::migrator()
+            .await
+            .map_err(StoreError::Migrate)?
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;

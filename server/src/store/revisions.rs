@@ -4,6 +4,8 @@
 pub use app::model::Verdict;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 
 use super::{Store, StoreError, query_error};
 
@@ -21,7 +23,7 @@ pub struct NewRevision<'a> {
     pub started_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Revision {
     pub id: i64,
     pub service_id: i64,
@@ -35,11 +37,40 @@ pub struct Revision {
     pub compose_diff: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    #[sqlx(try_from = "String")]
     pub verdict: VerdictText,
     pub reason: Option<String>,
     pub log: String,
     pub actor: String,
+}
+
+// By hand, not derived: the derive is in sqlx's macro crate (migrations.rs says why not).
+impl<'r> FromRow<'r, SqliteRow> for Revision {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        let verdict: String = row.try_get("verdict")?;
+        Ok(Revision {
+            id: row.try_get("id")?,
+            service_id: row.try_get("service_id")?,
+            kind: row.try_get("kind")?,
+            tag: row.try_get("tag")?,
+            previous_tag: row.try_get("previous_tag")?,
+            index_digest: row.try_get("index_digest")?,
+            platform_digest: row.try_get("platform_digest")?,
+            pushed_at: row.try_get("pushed_at")?,
+            compose_edit: row.try_get("compose_edit")?,
+            compose_diff: row.try_get("compose_diff")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+            verdict: VerdictText::try_from(verdict).map_err(|source| {
+                sqlx::Error::ColumnDecode {
+                    index: "verdict".to_owned(),
+                    source: Box::new(source),
+                }
+            })?,
+            reason: row.try_get("reason")?,
+            log: row.try_get("log")?,
+            actor: row.try_get("actor")?,
+        })
+    }
 }
 
 /// The stored verdict, checked on read.
@@ -166,5 +197,112 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(query_error("find last verified revision"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::store::NewService;
+
+    async fn store_with_service() -> (tempfile::TempDir, Store, i64) {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let service = store
+            .upsert_service(&NewService {
+                project: "shop".into(),
+                name: "web".into(),
+                image: "127.0.0.1:5000/web".into(),
+                current_tag: Some("1.0.0".into()),
+                source: "config".into(),
+                ..NewService::default()
+            })
+            .await
+            .unwrap();
+        (folder, store, service)
+    }
+
+    #[tokio::test]
+    async fn a_revision_reads_back_every_field_it_was_written_with() {
+        let (_folder, store, service) = store_with_service().await;
+        let started = Utc.with_ymd_and_hms(2026, 11, 23, 5, 0, 0).unwrap();
+        let pushed = Utc.with_ymd_and_hms(2026, 11, 22, 12, 30, 0).unwrap();
+        let id = store
+            .open_revision(&NewRevision {
+                service_id: service,
+                kind: "deploy",
+                tag: "1.1.0",
+                previous_tag: Some("1.0.0"),
+                index_digest: Some("sha256:aa"),
+                pushed_at: Some(pushed),
+                actor: "engine",
+                started_at: started,
+            })
+            .await
+            .unwrap();
+        store.record_edit(id, "{}", "-1.0.0\n+1.1.0").await.unwrap();
+        store.append_revision_log(id, "pulled\n").await.unwrap();
+        let finished = started + chrono::Duration::seconds(42);
+        store
+            .close_revision(id, Verdict::Verified, None, Some("sha256:bb"), finished)
+            .await
+            .unwrap();
+
+        let revisions = store.revisions(service).await.unwrap();
+        assert_eq!(
+            revisions,
+            [Revision {
+                id,
+                service_id: service,
+                kind: "deploy".into(),
+                tag: "1.1.0".into(),
+                previous_tag: Some("1.0.0".into()),
+                index_digest: Some("sha256:aa".into()),
+                platform_digest: Some("sha256:bb".into()),
+                pushed_at: Some(pushed),
+                compose_edit: Some("{}".into()),
+                compose_diff: "-1.0.0\n+1.1.0".into(),
+                started_at: started,
+                finished_at: Some(finished),
+                verdict: VerdictText(Verdict::Verified),
+                reason: None,
+                log: "pulled\n".into(),
+                actor: "engine".into(),
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_verdict_berth_does_not_know_is_an_error_that_names_it() {
+        let (_folder, store, service) = store_with_service().await;
+        let id = store
+            .open_revision(&NewRevision {
+                service_id: service,
+                kind: "deploy",
+                tag: "1.1.0",
+                previous_tag: None,
+                index_digest: None,
+                pushed_at: None,
+                actor: "engine",
+                started_at: Utc::now(),
+            })
+            .await
+            .unwrap();
+        sqlx::query("UPDATE revisions SET verdict = 'exploded' WHERE id = ?")
+            .bind(id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+
+        let error = store.revisions(service).await.unwrap_err();
+        let chain = crate::engine::error_chain(&error);
+        assert!(
+            chain.contains("column verdict")
+                && chain.contains("unknown revision verdict \"exploded\""),
+            "{chain}"
+        );
     }
 }

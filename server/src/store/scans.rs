@@ -1,11 +1,13 @@
 //! The `scans` table: each Trivy scan with the revision it belongs to.
 
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 
 use super::{Store, StoreError, query_error};
 use crate::scan::ScanOutcome;
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredScan {
     pub id: i64,
     pub service_id: i64,
@@ -15,6 +17,22 @@ pub struct StoredScan {
     pub risk_score: i64,
     pub summary: String,
     pub outcome: String,
+}
+
+// By hand, not derived: the derive is in sqlx's macro crate (migrations.rs says why not).
+impl<'r> FromRow<'r, SqliteRow> for StoredScan {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(StoredScan {
+            id: row.try_get("id")?,
+            service_id: row.try_get("service_id")?,
+            revision_id: row.try_get("revision_id")?,
+            image: row.try_get("image")?,
+            started_at: row.try_get("started_at")?,
+            risk_score: row.try_get("risk_score")?,
+            summary: row.try_get("summary")?,
+            outcome: row.try_get("outcome")?,
+        })
+    }
 }
 
 impl Store {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use app::model::{ServiceSummary, SyncState};
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row};
 
 use super::{Store, StoreError, query_error};
 
@@ -50,7 +52,6 @@ impl ServiceRecord {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct ServiceRow {
     id: i64,
     project: String,
@@ -65,6 +66,27 @@ struct ServiceRow {
     unmanageable: Option<String>,
     detail: Option<String>,
     last_checked_at: Option<DateTime<Utc>>,
+}
+
+// By hand, not derived: the derive is in sqlx's macro crate (migrations.rs says why not).
+impl<'r> FromRow<'r, SqliteRow> for ServiceRow {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(ServiceRow {
+            id: row.try_get("id")?,
+            project: row.try_get("project")?,
+            name: row.try_get("name")?,
+            image: row.try_get("image")?,
+            current_tag: row.try_get("current_tag")?,
+            current_digest: row.try_get("current_digest")?,
+            best_candidate: row.try_get("best_candidate")?,
+            state: row.try_get("state")?,
+            pinned_tag: row.try_get("pinned_tag")?,
+            excluded: row.try_get("excluded")?,
+            unmanageable: row.try_get("unmanageable")?,
+            detail: row.try_get("detail")?,
+            last_checked_at: row.try_get("last_checked_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, project, name, image, current_tag, current_digest, best_candidate, state, \
