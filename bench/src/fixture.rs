@@ -4,7 +4,8 @@
 //! (the layout distribution itself writes: blobs, revision links, tag links), each tag a
 //! manifest of its own that references the pushed images' real blobs. Writing files is
 //! thousands of times cheaper than pushing, and the registry serves them over HTTP exactly
-//! as if they had been pushed (its storage has no cache in front of it).
+//! as if they had been pushed: its blob-descriptor cache keeps only what it has read from
+//! storage, and a blob, named by its digest, never changes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
