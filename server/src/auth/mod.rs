@@ -262,8 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_login_replaces_a_hash_made_with_older_settings() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let (_folder, url) = crate::store::temp_database();
         let store = Store::open(&url).await.unwrap();
         // What an earlier Berth stored: the argon2 crate's defaults (19 MiB, two passes).
         let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();

@@ -97,3 +97,12 @@ impl Store {
 fn query_error(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { operation, source }
 }
+
+/// A database file in a fresh temporary folder, for unit tests: the folder (which removes the
+/// file when dropped) and the `sqlite://` URL to open it with.
+#[cfg(test)]
+pub(crate) fn temp_database() -> (tempfile::TempDir, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+    (folder, url)
+}

@@ -205,11 +205,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::store::NewService;
+    use crate::store::{NewService, temp_database};
 
     async fn store_with_service() -> (tempfile::TempDir, Store, i64) {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let (folder, url) = temp_database();
         let store = Store::open(&url).await.unwrap();
         let service = store
             .upsert_service(&NewService {

@@ -348,11 +348,11 @@ async fn record<'e>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::temp_database;
 
     #[tokio::test]
     async fn the_list_in_memory_follows_changes_from_this_and_other_processes() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let (_folder, url) = temp_database();
         let serve = Store::open(&url).await.unwrap();
         // A second pool on the same file: what `berth engine deploy` opens beside serve.
         let cli = Store::open(&url).await.unwrap();
@@ -406,8 +406,7 @@ mod tests {
 
     #[tokio::test]
     async fn services_round_trip_in_order_and_keep_their_state() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let (_folder, url) = temp_database();
         let store = Store::open(&url).await.unwrap();
         assert!(store.list_services().await.unwrap().is_empty());
         let mut ids = Vec::new();
@@ -461,8 +460,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cycle_is_upserted_and_recorded_in_batches_that_match_one_by_one() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("berth.db").display());
+        let (_folder, url) = temp_database();
         let store = Store::open(&url).await.unwrap();
         let service = |name: &str| NewService {
             project: "shop".into(),
