@@ -4,11 +4,16 @@
 //! `docker-registry` on a free loopback port, real images pushed with `skopeo`. Fixtures
 //! clean up in `Drop`, so they are torn down when a test fails too.
 //!
+//! Where no real server can give an answer (a 429, a hostile body, a cloud vendor's API),
+//! [`fake_http::FakeServer`] answers what the test says.
+//!
 //! Helpers panic with a message naming what failed: a fixture that cannot be set up is a
 //! failed test, never a silently skipped one.
 
 pub mod component;
+pub mod fake_http;
 pub mod image;
+pub mod moto;
 pub mod registry;
 
 pub use component::{Component, require};

@@ -30,6 +30,8 @@ const KNOWN_KEYS: &[&str] = &[
     "REGISTRY_MAX_RETRY_WAIT",
     "DOCKER_CONFIG",
     "PATH",
+    // berth-credential-helper, which logs in to ECR, ACR (Entra) and GCP (service account).
+    "CLOUD_CREDENTIAL_HELPER",
     // AWS ECR.
     "AWS_REGION",
     "AWS_ROLE_ARN",

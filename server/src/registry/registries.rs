@@ -196,7 +196,7 @@ impl RegistryApi for Registries {
         let names = client.list_tags(image).await?;
         let push_times = match client
             .provider()
-            .push_times(client.vendor_http(), image)
+            .push_times(client.vendor_http(), image, &names)
             .await
         {
             Ok(times) => times.unwrap_or_default(),

@@ -3,8 +3,8 @@
 //! not do (429s, hostile answers, vendor APIs).
 
 mod acr;
+mod cloud_helper;
 mod ecr;
-mod fake;
 mod gcp;
 mod hostile;
 mod providers;
@@ -40,6 +40,50 @@ pub fn config(pairs: &[(&str, &str)]) -> Config {
 
 pub fn registries(pairs: &[(&str, &str)]) -> Registries {
     Registries::from_config(&config(pairs)).expect("registries from the test configuration")
+}
+
+/// The `berth-credential-helper` cargo built beside this test binary (`cargo test -p server
+/// -p credential-helper` builds both; scripts/test.sh does). `None` (after saying why) when
+/// it is missing outside CI; a failure under CI.
+pub fn credential_helper() -> Option<PathBuf> {
+    let built = std::env::current_exe()
+        .ok()
+        .and_then(|test| Some(test.parent()?.parent()?.join("berth-credential-helper")))
+        .filter(|helper| helper.is_file());
+    if built.is_none() {
+        let message = "missing test component: berth-credential-helper (cargo build -p credential-helper; scripts/test.sh builds it)";
+        if std::env::var("CI").is_ok_and(|value| value == "true") {
+            panic!("{message} (CI=true: a missing component fails the run)");
+        }
+        eprintln!("skipped: {message}");
+    }
+    built
+}
+
+/// A stand-in credential helper in `dir`: a shell script that appends its arguments and its
+/// stdin, as one line, to `dir/runs.log`, then prints `answer` (in which `$KEY` is the
+/// helper's environment variable) and exits with `code`.
+pub fn scripted_helper(dir: &std::path::Path, answer: &str, code: u8) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("runs.log");
+    let script = dir.join("helper.sh");
+    let body = format!(
+        "#!/bin/sh\nprintf '%s %s\\n' \"$*\" \"$(cat)\" >> '{}'\ncat <<ANSWER\n{answer}\nANSWER\nexit {code}\n",
+        log.display()
+    );
+    std::fs::write(&script, body).expect("writing the helper script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .expect("making the helper script executable");
+    script
+}
+
+/// The lines `scripted_helper` logged: one per run, `<args> <stdin>`.
+pub fn helper_runs(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("runs.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A docker `config.json` folder holding `auths` for `host`.

@@ -5,20 +5,17 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use base64::Engine;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
+use super::helper_process::{self, HelperAnswer};
 use super::{AuthError, AuthProvider, VendorHttp};
 use crate::registry::reference::DOCKER_HUB;
 use crate::registry::secret::{Credentials, Secret};
 
 /// The key docker uses for Docker Hub in `auths` and with helpers.
 const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
-/// The user name helpers return when the secret is an identity (refresh) token.
-const IDENTITY_TOKEN_USER: &str = "<token>";
 
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
@@ -36,14 +33,6 @@ struct AuthEntry {
     username: Option<String>,
     password: Option<String>,
     identitytoken: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct HelperAnswer {
-    #[serde(rename = "Username")]
-    username: String,
-    #[serde(rename = "Secret")]
-    secret: String,
 }
 
 /// Docker's credentials for one registry host.
@@ -188,52 +177,22 @@ async fn run_helper(
         helper: helper.to_owned(),
         reason,
     };
-    let mut command = tokio::process::Command::new(format!("docker-credential-{helper}"));
-    if let Some(search_path) = search_path {
-        // On Unix a PATH set on the command is also where the program is looked up.
-        command.env("PATH", search_path);
-    }
-    let mut child = command
-        .arg("get")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|error| fail(format!("cannot start it: {error}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server.as_bytes())
-            .await
-            .map_err(|error| fail(error.to_string()))?;
-    }
-    let output = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+    let program = format!("docker-credential-{helper}");
+    // On Unix a PATH set on the command is also where the program is looked up.
+    let search_path = search_path.map(|path| ("PATH", path));
+    let output = helper_process::run(program.as_ref(), &["get"], server.as_bytes(), search_path)
         .await
-        .map_err(|_| fail("no answer within 30 s".into()))?
         .map_err(|error| fail(error.to_string()))?;
     if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stdout).to_string()
-            + &String::from_utf8_lossy(&output.stderr);
+        let said = helper_process::said(&output);
         if said.to_ascii_lowercase().contains("credentials not found") {
             return Ok(None);
         }
-        // Helpers print only their own message on failure, never the secret.
-        return Err(fail(format!(
-            "{}: {}",
-            output.status,
-            said.trim().chars().take(200).collect::<String>()
-        )));
+        return Err(fail(format!("{}: {said}", output.status)));
     }
     let answer: HelperAnswer = serde_json::from_slice(&output.stdout)
         .map_err(|error| fail(format!("answer is not helper JSON: {error}")))?;
-    Ok(Some(if answer.username == IDENTITY_TOKEN_USER {
-        Credentials::RefreshToken(Secret::new(answer.secret))
-    } else {
-        Credentials::Basic {
-            username: answer.username,
-            password: Secret::new(answer.secret),
-        }
-    }))
+    Ok(Some(answer.credentials()))
 }
 
 #[cfg(test)]

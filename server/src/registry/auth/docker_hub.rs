@@ -120,6 +120,7 @@ impl AuthProvider for DockerHubCredentials {
         &self,
         http: &VendorHttp,
         image: &ImageRef,
+        _tags: &[String],
     ) -> Result<Option<PushTimes>, AuthError> {
         let Some((namespace, repository)) = image.repository.split_once('/') else {
             return Ok(None);

@@ -103,6 +103,7 @@ impl AuthProvider for HarborCredentials {
         &self,
         http: &VendorHttp,
         image: &ImageRef,
+        _tags: &[String],
     ) -> Result<Option<PushTimes>, AuthError> {
         let Some((project, repository)) = image.repository.split_once('/') else {
             return Ok(None);

@@ -1,14 +1,14 @@
 //! Auth providers: one per registry kind, each its own file. A provider turns configuration
 //! into [`Credentials`] (renewing them when they expire) and, where the vendor has an API
-//! for it, reads tag push times the registry API does not give.
+//! for it, reads tag push times the registry API does not give. The logins that need a cloud
+//! SDK are made by a helper program ([`cloud_helper`]).
 
-pub mod acr;
+pub mod cloud_helper;
 pub mod docker_config;
 pub mod docker_hub;
-pub mod ecr;
 pub mod fixed;
-pub mod gcp;
 pub mod harbor;
+pub mod helper_process;
 pub mod routing;
 pub mod swr;
 pub mod vendor_http;
@@ -49,9 +49,10 @@ pub enum AuthError {
         service: &'static str,
         reason: String,
     },
-    #[error("{service}: {reason}")]
-    CloudSdk {
-        service: &'static str,
+    #[error("{program} {action}: {reason}")]
+    RunCloudHelper {
+        program: String,
+        action: String,
         reason: String,
     },
 }
@@ -65,11 +66,13 @@ pub trait AuthProvider: Send + Sync {
     /// Credentials to answer the registry's challenge with; renewed here when they expire.
     async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError>;
 
-    /// Push times from the vendor's API, if it has one; `None` when it does not.
+    /// Push times from the vendor's API, if it has one; `None` when it does not. `tags` is
+    /// the repository's tag list, for a provider that keeps push times between checks.
     async fn push_times(
         &self,
         _http: &VendorHttp,
         _image: &ImageRef,
+        _tags: &[String],
     ) -> Result<Option<PushTimes>, AuthError> {
         Ok(None)
     }

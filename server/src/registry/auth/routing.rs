@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use super::acr::AcrCredentials;
+use super::cloud_helper::{Cloud, CloudHelperCredentials};
 use super::docker_config::DockerConfigCredentials;
 use super::docker_hub::DockerHubCredentials;
-use super::ecr::{EcrCredentials, EcrSettings, is_ecr_host};
 use super::fixed::FixedCredentials;
-use super::gcp::GcpCredentials;
 use super::harbor::{HarborCredentials, harbor_host};
 use super::swr::{SwrCredentials, is_swr_host};
 use super::{AuthError, AuthProvider, VendorHttp};
@@ -43,9 +41,13 @@ fn choose(registry: &str, config: &Config) -> Choice {
     if registry == DOCKER_HUB {
         return Ok(Arc::new(DockerHubCredentials::from_config(config)));
     }
+    let cloud = |cloud| -> Choice {
+        Ok(Arc::new(CloudHelperCredentials::new(
+            cloud, registry, config,
+        )))
+    };
     if is_ecr_host(registry) {
-        let settings = EcrSettings::from_config(registry, config);
-        return Ok(Arc::new(EcrCredentials::new(settings)));
+        return cloud(Cloud::Ecr);
     }
     if config.get("HARBOR_URL").and_then(harbor_host).as_deref() == Some(registry) {
         return HarborCredentials::from_config(config)
@@ -86,23 +88,19 @@ fn choose(registry: &str, config: &Config) -> Choice {
             return basic("Azure ACR", username, password);
         }
         if let Some(secret) = config.get("AZURE_CLIENT_SECRET") {
-            let missing = |key| ("Azure ACR", AuthError::MissingKey { key });
-            let client_id = config
-                .get("AZURE_CLIENT_ID")
-                .ok_or_else(|| missing("AZURE_CLIENT_ID"))?;
-            // With a tenant, the documented AAD flow (exchange for an ACR refresh token);
-            // without one, the service principal as plain Basic, which ACR also accepts.
-            let Some(tenant_id) = config.get("AZURE_TENANT_ID") else {
+            let client_id = config.get("AZURE_CLIENT_ID").ok_or((
+                "Azure ACR",
+                AuthError::MissingKey {
+                    key: "AZURE_CLIENT_ID",
+                },
+            ))?;
+            // With a tenant, the documented Entra flow (exchanged for an ACR refresh token, by
+            // the helper); without one, the service principal as plain Basic, which ACR
+            // also accepts.
+            if config.get("AZURE_TENANT_ID").is_none() {
                 return basic("Azure ACR", client_id, secret);
-            };
-            return AcrCredentials::service_principal(
-                registry,
-                tenant_id,
-                client_id,
-                &Secret::new(secret),
-            )
-            .map(|provider| Arc::new(provider) as Arc<dyn AuthProvider>)
-            .map_err(|error| ("Azure ACR", error));
+            }
+            return cloud(Cloud::Acr);
         }
     }
     if is_gcp_host(registry)
@@ -111,12 +109,10 @@ fn choose(registry: &str, config: &Config) -> Choice {
             .is_some_and(|host| host_of(host) == registry)
     {
         if let Some(token) = config.get("GCP_ACCESS_TOKEN") {
-            return Ok(Arc::new(GcpCredentials::access_token(Secret::new(token))));
+            return basic("GCP", GCP_ACCESS_TOKEN_USER, token);
         }
-        if let Some(key) = config.get("GCP_SERVICE_ACCOUNT_JSON") {
-            return GcpCredentials::service_account(key)
-                .map(|provider| Arc::new(provider) as Arc<dyn AuthProvider>)
-                .map_err(|error| ("GCP", error));
+        if config.get("GCP_SERVICE_ACCOUNT_JSON").is_some() {
+            return cloud(Cloud::Gcp);
         }
     }
     let docker_config = DockerConfigCredentials::new(registry, config.get("DOCKER_CONFIG"));
@@ -133,6 +129,19 @@ fn host_of(text: &str) -> &str {
     let text = text.trim();
     let text = text.split_once("://").map_or(text, |(_, rest)| rest);
     text.split('/').next().unwrap_or(text)
+}
+
+/// GCP's user name for an access token.
+const GCP_ACCESS_TOKEN_USER: &str = "oauth2accesstoken";
+
+/// Whether `registry` is a private ECR registry host:
+/// `<account>.dkr.ecr.<region>.amazonaws.com` (or `.com.cn`).
+fn is_ecr_host(registry: &str) -> bool {
+    let parts: Vec<&str> = registry.split('.').collect();
+    matches!(
+        parts.as_slice(),
+        [_, "dkr", "ecr", _, "amazonaws", "com"] | [_, "dkr", "ecr", _, "amazonaws", "com", "cn"]
+    )
 }
 
 fn is_gcp_host(registry: &str) -> bool {

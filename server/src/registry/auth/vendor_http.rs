@@ -1,5 +1,5 @@
-//! The HTTP client vendor APIs (Docker Hub, Harbor, ACR's exchange, ECR through its SDK) are
-//! called through, so each call counts in its registry's request statistics.
+//! The HTTP client vendor APIs (Docker Hub, Harbor) are called through, so each call counts
+//! in its registry's request statistics; so does each run of the cloud credential helper.
 
 use std::sync::Arc;
 
@@ -37,9 +37,11 @@ impl VendorHttp {
         result
     }
 
-    /// A call a vendor SDK made over its own HTTP stack, with the status it reported.
-    pub fn count_sdk_call(&self, status: Option<u16>) {
-        self.stats.request(RequestKind::VendorApi, status);
+    /// A run of the cloud credential helper: one exchange with the vendor, counted as a 200
+    /// when it succeeded and as a request without an answer when it did not.
+    pub fn count_helper_run(&self, succeeded: bool) {
+        self.stats
+            .request(RequestKind::VendorApi, succeeded.then_some(200));
     }
 
     /// Body bytes read from a vendor answer.

@@ -1,39 +1,12 @@
-//! Azure ACR's AAD flow against a loopback ACR speaking AAD-OAuth.md: the Entra token is
-//! exchanged at `/oauth2/exchange` for a refresh token, which buys a registry access token
-//! at the challenge's realm. Entra itself cannot be reached here (and azure_identity only
-//! talks HTTPS), so a fixed-token `TokenCredential` stands in for it.
+//! Azure ACR with an Entra service principal, the daemon's half: the helper (a scripted
+//! stand-in here; its own tests cover the exchange at `/oauth2/exchange`) answers with an
+//! ACR refresh token as an identity token, which the daemon trades at the challenge's realm
+//! (`/oauth2/token`, `grant_type=refresh_token`) for a registry access token.
 
-use std::sync::Arc;
+use berth::registry::{ImageRef, RegistryApi, RequestKind};
+use testkit::fake_http::{FakeServer, Request, Response};
 
-use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-use berth::registry::auth::acr::AcrCredentials;
-use berth::registry::client::{ClientLimits, RegistryClient};
-use berth::registry::index_cache::IndexCache;
-use berth::registry::{Governor, ImageRef, RequestKind};
-
-use super::fake::{FakeServer, Request, Response};
-
-#[derive(Debug)]
-struct FixedEntraToken;
-
-#[async_trait::async_trait]
-impl TokenCredential for FixedEntraToken {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        assert_eq!(
-            scopes,
-            ["https://management.azure.com/.default"],
-            "ACR wants an ARM token"
-        );
-        Ok(AccessToken::new(
-            "entra-token",
-            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
-        ))
-    }
-}
+use super::{helper_runs, registries, scripted_helper};
 
 fn form(request: &Request) -> std::collections::HashMap<String, String> {
     url::form_urlencoded::parse(&request.body)
@@ -42,18 +15,10 @@ fn form(request: &Request) -> std::collections::HashMap<String, String> {
 }
 
 #[tokio::test]
-async fn entra_token_is_exchanged_for_acr_refresh_and_access_tokens() {
+async fn the_helpers_refresh_token_buys_a_registry_access_token() {
     let server = FakeServer::start(|request| {
         let host = request.header("Host").unwrap_or_default().to_owned();
         match (request.method.as_str(), request.path()) {
-            ("POST", "/oauth2/exchange") => {
-                let form = form(request);
-                let valid = form.get("grant_type").map(String::as_str) == Some("access_token")
-                    && form.get("access_token").map(String::as_str) == Some("entra-token")
-                    && form.get("tenant").map(String::as_str) == Some("tenant-1")
-                    && form.get("service") == Some(&host);
-                if valid { Response::json(r#"{"refresh_token":"acr-refresh"}"#) } else { Response::new(401) }
-            }
             ("POST", "/oauth2/token") => {
                 let form = form(request);
                 let valid = form.get("grant_type").map(String::as_str) == Some("refresh_token")
@@ -72,22 +37,33 @@ async fn entra_token_is_exchanged_for_acr_refresh_and_access_tokens() {
         }
     })
     .await;
-    let base = url::Url::parse(&format!("{}/", server.url())).unwrap();
-    let provider =
-        AcrCredentials::new(&server.host(), &base, "tenant-1", Arc::new(FixedEntraToken)).unwrap();
-    let gate = Governor::default().gate(&server.host());
-    let client = RegistryClient::new(
-        &server.host(),
-        base,
-        reqwest::Client::new(),
-        Arc::new(provider),
-        gate.clone(),
-        Arc::new(IndexCache::default()),
-        ClientLimits::default(),
+    let dir = tempfile::tempdir().unwrap();
+    let helper = scripted_helper(
+        dir.path(),
+        r#"{"ServerURL":"x","Username":"<token>","Secret":"acr-refresh","ExpiresAt":"2099-01-01T00:00:00Z"}"#,
+        0,
     );
+    let registries = registries(&[
+        ("AZURE_REGISTRY", &server.host()),
+        ("AZURE_TENANT_ID", "tenant-1"),
+        ("AZURE_CLIENT_ID", "berth-reader"),
+        ("AZURE_CLIENT_SECRET", "sp-secret"),
+        ("CLOUD_CREDENTIAL_HELPER", helper.to_str().unwrap()),
+    ]);
     let image = ImageRef::parse(&format!("{}/team/app", server.host())).unwrap();
-    assert_eq!(client.list_tags(&image).await.unwrap(), ["1.0", "2.0"]);
-    client.list_tags(&image).await.unwrap();
+    let names = |tags: Vec<berth::registry::RemoteTag>| {
+        tags.into_iter().map(|tag| tag.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(registries.list_tags(&image).await.unwrap()),
+        ["1.0", "2.0"]
+    );
+    registries.list_tags(&image).await.unwrap();
+    assert_eq!(
+        helper_runs(dir.path()),
+        [format!("acr get {}", server.host())],
+        "one helper run"
+    );
     let paths: Vec<String> = server
         .requests()
         .iter()
@@ -97,14 +73,14 @@ async fn entra_token_is_exchanged_for_acr_refresh_and_access_tokens() {
         paths,
         [
             "GET /v2/team/app/tags/list",
-            "POST /oauth2/exchange",
             "POST /oauth2/token",
             "GET /v2/team/app/tags/list",
             "GET /v2/team/app/tags/list",
         ],
-        "one exchange and one token, then the cached access token"
+        "one token, then the cached access token"
     );
-    let stats = gate.status().stats;
+    let status = registries.status();
+    let stats = &status[0].stats;
     let count = |kind: RequestKind, status: u16| {
         stats
             .requests

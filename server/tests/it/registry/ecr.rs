@@ -1,109 +1,19 @@
-//! AWS ECR against `moto_server` (PyPI moto[server]) with the real aws-sdk-ecr and an
-//! endpoint override: token decoding, caching and renewal, role assumption, push times.
+//! AWS ECR end to end: the daemon runs the real `berth-credential-helper`, which calls
+//! `moto_server` (PyPI moto[server]) with the real aws-sdk-ecr and an endpoint override.
+//! The helper's own tests (credential-helper/tests) cover push times and its errors.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use berth::clock::Clock;
+use berth::registry::Credentials;
 use berth::registry::auth::AuthProvider;
-use berth::registry::auth::ecr::{EcrCredentials, EcrSettings, RENEW_BEFORE};
-use berth::registry::{Credentials, ImageRef, Secret};
+use berth::registry::auth::cloud_helper::{Cloud, CloudHelperCredentials};
 use chrono::{DateTime, Utc};
+use testkit::moto::{self, Moto};
 
-/// A moto server on a free loopback port, stopped on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
+use super::{config, credential_helper};
 
-impl Moto {
-    /// `None` (after saying why) when moto is not installed outside CI; a failure under CI.
-    fn start() -> Option<Moto> {
-        let installed = Command::new("moto_server")
-            .arg("--help")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !installed {
-            let message = "missing test component: moto_server (pip install 'moto[server]'; scripts/setup.sh)";
-            if std::env::var("CI").is_ok_and(|value| value == "true") {
-                panic!("{message} (CI=true: a missing component fails the run)");
-            }
-            eprintln!("skipped: {message}");
-            return None;
-        }
-        let port = testkit::free_port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting moto_server");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Moto { child, port })
-    }
-
-    fn settings(&self) -> EcrSettings {
-        EcrSettings {
-            region: Some("us-east-1".into()),
-            access_key_id: Some("testing".into()),
-            secret_access_key: Some(Secret::new("testing")),
-            endpoint_url: Some(format!("http://127.0.0.1:{}", self.port)),
-            ..EcrSettings::default()
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _already_exited = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn push_to_moto(moto: &Moto, repository: &str, tags: &[&str]) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(berth::registry::auth::ecr::http_client())
-        .region(aws_sdk_ecr::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    let client = aws_sdk_ecr::Client::new(&config);
-    client
-        .create_repository()
-        .repository_name(repository)
-        .send()
-        .await
-        .expect("CreateRepository");
-    for (n, tag) in tags.iter().enumerate() {
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": format!("sha256:{:064x}", n + 1)},
-            "layers": [],
-        });
-        client
-            .put_image()
-            .repository_name(repository)
-            .image_manifest(manifest.to_string())
-            .image_tag(*tag)
-            .send()
-            .await
-            .expect("PutImage");
-    }
-}
+const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
 /// A clock the test sets.
 struct TestClock(Mutex<DateTime<Utc>>);
@@ -115,50 +25,38 @@ impl Clock for TestClock {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ecr_token_is_decoded_cached_and_renewed_before_it_expires() {
-    let Some(moto) = Moto::start() else {
+async fn the_ecr_token_comes_from_the_helper_and_is_renewed_before_it_expires() {
+    let (Some(helper), Some(moto)) = (credential_helper(), Moto::start()) else {
         return;
     };
-    // moto's tokens expire at 2015-01-01T00:00:00 (local time of the server); the test's
-    // clock runs the day before, so the renewal margin is exercised against the real
-    // expiresAt the SDK decodes.
-    let expiry = moto_expiry();
+    let mut keys = moto.aws_keys();
+    keys.push(("CLOUD_CREDENTIAL_HELPER", helper.display().to_string()));
+    let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // moto's tokens expire at 2015-01-01; the test's clock runs 12 hours before that, so
+    // the renewal point is computed from the real expiresAt the helper decodes.
+    let expiry = moto::token_expiry();
     let clock = Arc::new(TestClock(Mutex::new(expiry - chrono::Duration::hours(12))));
     let http: berth::registry::auth::VendorHttp = reqwest::Client::new().into();
-    let ecr = EcrCredentials::with_clock(moto.settings(), clock.clone());
+    let ecr =
+        CloudHelperCredentials::with_clock(Cloud::Ecr, REGISTRY, &config(&pairs), clock.clone());
     let Credentials::Basic { username, password } = ecr.credentials(&http).await.unwrap() else {
         panic!("ECR answers with Basic credentials");
     };
     assert_eq!(username, "AWS", "the token decodes to AWS:<password>");
     assert!(!password.is_empty());
     ecr.credentials(&http).await.unwrap();
-    assert_eq!(
-        ecr.token_requests(),
-        1,
-        "a token 12 hours from expiry is reused"
-    );
+    assert_eq!(ecr.runs(), 1, "a token 12 hours from expiry is reused");
 
-    *clock.0.lock().unwrap() = expiry - RENEW_BEFORE + chrono::Duration::minutes(1);
+    *clock.0.lock().unwrap() = expiry - chrono::Duration::hours(3);
     ecr.credentials(&http).await.unwrap();
-    assert_eq!(
-        ecr.token_requests(),
-        2,
-        "renewed within the margin before expiresAt"
-    );
-    ecr.credentials(&http).await.unwrap();
-    assert_eq!(
-        ecr.token_requests(),
-        3,
-        "moto's renewed token has the same expiry, so it is renewed again"
-    );
+    assert_eq!(ecr.runs(), 2, "renewed 3 hours before expiresAt");
 
-    let role = EcrCredentials::with_clock(
-        EcrSettings {
-            role_arn: Some("arn:aws:iam::123456789012:role/berth-reader".into()),
-            ..moto.settings()
-        },
-        clock.clone(),
-    );
+    let mut role_pairs = pairs.clone();
+    role_pairs.push((
+        "AWS_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/berth-reader",
+    ));
+    let role = CloudHelperCredentials::new(Cloud::Ecr, REGISTRY, &config(&role_pairs));
     assert!(
         matches!(
             role.credentials(&http).await.unwrap(),
@@ -166,48 +64,4 @@ async fn ecr_token_is_decoded_cached_and_renewed_before_it_expires() {
         ),
         "STS AssumeRole, then the token"
     );
-}
-
-/// moto answers `expiresAt = time.mktime(datetime(2015, 1, 1))`: midnight in the server's
-/// local zone, which is the test process's too.
-fn moto_expiry() -> DateTime<Utc> {
-    use chrono::TimeZone;
-    chrono::Local
-        .with_ymd_and_hms(2015, 1, 1, 0, 0, 0)
-        .single()
-        .expect("a valid local time")
-        .with_timezone(&Utc)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ecr_push_times_come_from_describe_images() {
-    let Some(moto) = Moto::start() else {
-        return;
-    };
-    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
-    push_to_moto(&moto, "team/app", &["1.0", "1.1"]).await;
-    let ecr = EcrCredentials::new(moto.settings());
-    let image =
-        ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0").unwrap();
-    let times = ecr
-        .push_times(&reqwest::Client::new().into(), &image)
-        .await
-        .unwrap()
-        .expect("ECR knows push times");
-    let mut tags: Vec<&String> = times.keys().collect();
-    tags.sort();
-    assert_eq!(tags, ["1.0", "1.1"]);
-    assert!(
-        times.values().all(|pushed| *pushed >= before
-            && *pushed <= chrono::Utc::now() + chrono::Duration::seconds(5))
-    );
-
-    let missing = ecr
-        .push_times(
-            &reqwest::Client::new().into(),
-            &ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/nothing").unwrap(),
-        )
-        .await
-        .unwrap_err();
-    assert!(missing.to_string().contains("AWS ECR"), "{missing}");
 }

@@ -1,14 +1,15 @@
-//! GCP: a service-account key turned into an access token by gcp_auth (a signed JWT
-//! assertion POSTed to the key's `token_uri`), then `oauth2accesstoken` Basic on the
-//! registry; both served by a loopback server speaking Google's documented protocol.
+//! GCP end to end: the daemon runs the real `berth-credential-helper`, which turns a
+//! service-account key into an access token with gcp_auth (a signed JWT assertion POSTed to
+//! the key's `token_uri`); the daemon then logs in as `oauth2accesstoken`. Both ends are
+//! served by a loopback server speaking Google's documented protocol.
 
 use std::process::Command;
 
 use base64::Engine;
 use berth::registry::{ImageRef, RegistryApi};
 
-use super::fake::{FakeServer, Response};
-use super::registries;
+use super::{credential_helper, registries};
+use testkit::fake_http::{FakeServer, Response};
 
 /// An RSA key pair from openssl: (private PKCS#8 PEM, public PEM).
 fn rsa_key_pair(dir: &std::path::Path) -> (String, String) {
@@ -40,6 +41,9 @@ fn rsa_key_pair(dir: &std::path::Path) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_account_key_becomes_an_oauth2accesstoken_login() {
+    let Some(helper) = credential_helper() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let (private_pem, public_pem) = rsa_key_pair(dir.path());
     let verifying_key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes()).unwrap();
@@ -80,6 +84,7 @@ async fn a_service_account_key_becomes_an_oauth2accesstoken_login() {
     let registries = registries(&[
         ("GCP_REGISTRY_URL", &server.host()),
         ("GCP_SERVICE_ACCOUNT_JSON", &key),
+        ("CLOUD_CREDENTIAL_HELPER", helper.to_str().unwrap()),
     ]);
     let image = ImageRef::parse(&format!("{}/project/app", server.host())).unwrap();
     assert_eq!(registries.list_tags(&image).await.unwrap()[0].name, "v1");
@@ -89,5 +94,8 @@ async fn a_service_account_key_becomes_an_oauth2accesstoken_login() {
         .iter()
         .filter(|request| request.path() == "/token")
         .count();
-    assert_eq!(token_requests, 1);
+    assert_eq!(
+        token_requests, 1,
+        "the token lives an hour: the second check reuses it"
+    );
 }

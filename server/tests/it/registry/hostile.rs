@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use berth::registry::{Cause, ImageRef, RegistryApi, RegistryError};
 
-use super::fake::{FakeServer, Response};
 use super::registries;
+use testkit::fake_http::{FakeServer, Response};
 
 const INDEX_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 

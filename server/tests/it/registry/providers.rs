@@ -7,8 +7,8 @@ use berth::registry::auth::docker_hub::DockerHubCredentials;
 use berth::registry::auth::{AuthProvider, provider_for, swr};
 use berth::registry::{Credentials, ImageRef, RegistryApi, Secret};
 
-use super::fake::{FakeServer, Response};
 use super::{config, registries};
+use testkit::fake_http::{FakeServer, Response};
 
 #[test]
 fn swr_login_key_matches_pythons_hmac() {
@@ -174,6 +174,7 @@ async fn docker_hub_api_push_times_follow_next_pages_with_the_login_token() {
         .push_times(
             &reqwest::Client::new().into(),
             &ImageRef::parse("alice/app").unwrap(),
+            &[],
         )
         .await
         .unwrap()

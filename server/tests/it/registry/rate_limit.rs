@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use berth::registry::{Cause, ImageRef, RegistryApi};
 
-use super::fake::{FakeServer, Response};
 use super::registries;
+use testkit::fake_http::{FakeServer, Response};
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -4,8 +4,8 @@
 use berth::registry::{ImageRef, Platform, RegistryApi, is_up_to_date};
 use testkit::{Component, ImageSpec, OciLayout, Registry, require};
 
-use super::fake::{FakeServer, Response};
 use super::{berth_requests, registries};
+use testkit::fake_http::{FakeServer, Response};
 
 /// Push a multi-arch index of linux images (architecture, variant) as `repository:tag`;
 /// returns its children's descriptors, in the order given.

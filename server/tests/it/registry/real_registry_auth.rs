@@ -7,8 +7,8 @@ use base64::Engine;
 use berth::registry::{Cause, ImageRef, RegistryApi, RequestKind};
 use testkit::{Component, ImageSpec, OciLayout, Registry, require};
 
-use super::fake::{FakeServer, Response};
 use super::{docker_config_with, registries};
+use testkit::fake_http::{FakeServer, Response};
 
 const USER: &str = "berth";
 const PASSWORD: &str = "s3cret-Pa55";
