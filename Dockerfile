@@ -1,5 +1,5 @@
-# Berth's container image: the `berth` binary and the dashboard's site folder on a small Debian
-# with the docker CLI and the compose v2 plugin, which Berth drives.
+# Berth's container image: the `berth` binary, its cloud credential helper and the dashboard's
+# site folder on a small Debian with the docker CLI and the compose v2 plugin, which Berth drives.
 #
 #   docker build -t berth .                                   (BuildKit: Docker 23+, or buildx)
 #   docker compose -f deploy/berth-compose.yml build          (compose builds with BuildKit itself)
@@ -61,8 +61,8 @@ RUN --mount=type=cache,id=berth-cargo-registry,target=/usr/local/cargo/registry 
       *) echo "CARGO_PROFILE must be release, dev or image-test, not '$CARGO_PROFILE'" >&2; exit 2 ;; \
     esac; \
     mkdir -p /out; \
-    cp "target/$binary_dir/berth" /out/berth; \
-    if command -v strip >/dev/null; then strip --strip-debug /out/berth; fi; \
+    cp "target/$binary_dir/berth" "target/$binary_dir/berth-credential-helper" /out/; \
+    if command -v strip >/dev/null; then strip --strip-debug /out/berth /out/berth-credential-helper; fi; \
     cp -r target/site /out/site
 
 # --- runtime -------------------------------------------------------------------------------------
@@ -96,7 +96,8 @@ RUN groupadd --gid "$BERTH_GID" berth \
     && mkdir -p /data \
     && chown berth:berth /data
 
-COPY --from=builder /out/berth /opt/berth/berth
+# berth runs the credential helper (the cloud logins) from beside its own binary.
+COPY --from=builder /out/berth /out/berth-credential-helper /opt/berth/
 COPY --from=builder /out/site /opt/berth/site
 RUN ln -s /opt/berth/berth /usr/local/bin/berth
 

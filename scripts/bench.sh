@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Berth's benchmark: one table of figures, each beside its target with pass or miss.
 #
-#   scripts/bench.sh           full run: release build (scripts/build.sh --release), then
+#   scripts/bench.sh           full run: release build of the daemon (scripts/build.sh --release
+#                              --daemon-only: the cloud credential helper is not measured), then
 #                              check cycles at N = 100 and 1,000, berth serve memory at 100 and
 #                              1,000 services, dashboard p50/p99 and SSE delay at 200, WASM sizes
 #   scripts/bench.sh --smoke   N = 20 with the debug build that exists (scripts/test.sh runs
@@ -27,9 +28,9 @@ if $smoke; then
   exec "$target_dir/debug/bench" --smoke --berth "$target_dir/debug/berth" --site "$site"
 fi
 
-echo "bench: release build (scripts/build.sh --release; the first one takes a while)" >&2
+echo "bench: release build (scripts/build.sh --release --daemon-only; the first one takes a while)" >&2
 started=$SECONDS
-scripts/build.sh --release
+scripts/build.sh --release --daemon-only
 # The bench binary links the engine in release too; cargo reuses the release dependencies.
 cargo build --release -p bench
 echo "bench: built in $((SECONDS - started)) s; measuring" >&2

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the dashboard's WASM + JS + CSS into <target>/site/pkg and the `berth` binary.
+# Builds the dashboard's WASM + JS + CSS into <target>/site/pkg, the `berth` binary, and
+# beside it `berth-credential-helper` (the cloud logins: ECR, ACR with Entra, GCP keys).
 #
 #   scripts/build.sh                     debug build (what the tests use)
 #   scripts/build.sh --release           release build: size-optimised WASM (profile wasm-release)
 #   scripts/build.sh --profile image-test  no optimisation, no debug info: the cheapest cold
 #                                        build, for the container-image test
+#   scripts/build.sh ... --daemon-only   no credential helper (the benchmark measures the daemon)
 #
 # This does what `cargo leptos build` does, with the tools setup.sh installs: cargo for both
 # targets, then wasm-bindgen. Both sides get LEPTOS_OUTPUT_NAME=berth from .cargo/config.toml.
@@ -13,12 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 release=false
 profile=dev
-case "${1:-}" in
-  "") ;;
-  --release) release=true ;;
-  --profile) profile=${2:?--profile needs a cargo profile name} ;;
-  *) echo "usage: scripts/build.sh [--release | --profile NAME]" >&2; exit 2 ;;
-esac
+helper=true
+while (($#)); do
+  case "$1" in
+    --release) release=true ;;
+    --profile) profile=${2:?--profile needs a cargo profile name}; shift ;;
+    --daemon-only) helper=false ;;
+    *) echo "usage: scripts/build.sh [--release | --profile NAME] [--daemon-only]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 site="$target_dir/site"
@@ -67,6 +73,13 @@ trap 'pkill -P "$site_pid" 2>/dev/null || true; kill "$site_pid" 2>/dev/null || 
 
 echo "build: server (berth)"
 cargo build -p server --bin berth "${server_flags[@]}"
+if $helper; then
+  # A cargo run of its own: built together, the cloud SDKs' features (chrono's, hyper-rustls')
+  # would be unified into the daemon's dependencies, and the daemon would differ from the
+  # one `berth` built alone, which tests and the benchmark use.
+  echo "build: berth-credential-helper"
+  cargo build -p credential-helper --bin berth-credential-helper "${server_flags[@]}"
+fi
 
 if wait "$site_pid"; then
   echo "build: WASM and site done ($site/pkg)"

@@ -17,15 +17,19 @@ cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --target-dir "$target_dir/wasm" -- -D warnings
 cargo clippy -p testkit -p end2end -p bench --all-targets -- -D warnings
+cargo clippy -p credential-helper --all-targets -- -D warnings
 
-step "build (WASM, site, berth binary)"
+step "build (WASM, site, berth and berth-credential-helper binaries)"
 scripts/build.sh
 
 step "shell scripts (shellcheck, bats; generate_env.sh's output read back by berth doctor)"
 BERTH_BIN="$target_dir/debug/berth" scripts/tests/run.sh
 
 step "unit and integration tests"
+# Two cargo runs: together, the helper's cloud SDKs would change the features of the server's
+# dependencies and rebuild them. The server's cloud tests run the helper build.sh built.
 cargo test -p server -p testkit
+cargo test -p credential-helper
 
 step "end2end (real Chromium over WebDriver)"
 # --tests: no doc-test run, so the last closing line is a browser test binary's own

@@ -314,6 +314,19 @@ print(next((c["status"] + ": " + c["detail"] for c in report["checks"] if c["sub
   done
 }
 
+# check_helper CONTAINER: the cloud credential helper sits beside berth, where berth looks for
+# it, and runs; asked for a GCP login without a key, it names the missing key.
+check_helper() {
+  local said
+  said=$(docker exec "$1" /opt/berth/berth-credential-helper --version) \
+    || fail "no runnable /opt/berth/berth-credential-helper in the image"
+  say "credential helper in the image: $said"
+  said=$(docker exec "$1" sh -c 'echo gcr.io | /opt/berth/berth-credential-helper gcp get 2>&1') \
+    && fail "the credential helper logged in to GCP with no key: $said"
+  [[ $said == *"missing configuration key GCP_SERVICE_ACCOUNT_JSON"* ]] \
+    || fail "the credential helper without a key said: $said"
+}
+
 # check_user CONTAINER: neither `docker exec` nor the running `berth serve` is root.
 check_user() {
   local uid processes process_uid
@@ -388,6 +401,7 @@ main() {
     || fail "docker compose does not run in the container"
   say "in the container: docker compose $compose_version, engine $(docker exec "$container" docker version --format '{{.Server.Version}}')"
   check_doctor "$container"
+  check_helper "$container"
 
   if ! compose down --volumes >"$workdir/down.log" 2>&1; then
     cat "$workdir/down.log" >&2
