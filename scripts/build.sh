@@ -25,6 +25,10 @@ while (($#)); do
   esac
   shift
 done
+if $release && [[ $profile != dev ]]; then
+  echo "scripts/build.sh: --release and --profile $profile name two profiles; give one" >&2
+  exit 2
+fi
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 site="$target_dir/site"

@@ -49,8 +49,20 @@ pub enum AcrError {
     },
     #[error("POST {url} answered HTTP {status}")]
     ExchangeStatus { url: Url, status: u16 },
-    #[error("POST {url} gave an invalid answer: {reason}")]
-    ReadExchangeAnswer { url: Url, reason: String },
+    #[error("POST {url}: reading the answer failed")]
+    ReadExchangeAnswer {
+        url: Url,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("POST {url}: the answer is over {ANSWER_LIMIT} bytes")]
+    ExchangeAnswerTooLarge { url: Url },
+    #[error("POST {url}: the answer is not {{\"refresh_token\": …}} JSON")]
+    DecodeExchangeAnswer {
+        url: Url,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// A service principal from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
@@ -169,23 +181,26 @@ impl AcrExchange {
                 status: response.status().as_u16(),
             });
         }
-        let invalid = |reason: String| AcrError::ReadExchangeAnswer {
-            url: url.clone(),
-            reason,
-        };
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|error| invalid(error.to_string()))?
+        while let Some(chunk) =
+            response
+                .chunk()
+                .await
+                .map_err(|source| AcrError::ReadExchangeAnswer {
+                    url: url.clone(),
+                    source,
+                })?
         {
             body.extend_from_slice(&chunk);
             if body.len() > ANSWER_LIMIT {
-                return Err(invalid(format!("more than {ANSWER_LIMIT} bytes")));
+                return Err(AcrError::ExchangeAnswerTooLarge { url: url.clone() });
             }
         }
         let answer: ExchangeAnswer =
-            serde_json::from_slice(&body).map_err(|error| invalid(error.to_string()))?;
+            serde_json::from_slice(&body).map_err(|source| AcrError::DecodeExchangeAnswer {
+                url: url.clone(),
+                source,
+            })?;
         let expires_at = jwt_expiry(&answer.refresh_token)
             .unwrap_or_else(|| Utc::now() + UNREADABLE_EXPIRY_LIFETIME);
         Ok(Login {

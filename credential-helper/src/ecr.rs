@@ -57,12 +57,12 @@ impl EcrSettings {
     }
 }
 
-/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com` → `eu-west-1`.
+/// `123456789012.dkr.ecr.eu-west-1.amazonaws.com` (or `.com.cn`) → `eu-west-1`.
 pub fn region_of(registry: &str) -> Option<String> {
     let parts: Vec<&str> = registry.split('.').collect();
     match parts.as_slice() {
-        [_, "dkr", "ecr", region, "amazonaws", "com" | "com.cn"] => Some((*region).to_owned()),
-        [_, "dkr", "ecr", region, "amazonaws", "com", "cn"] => Some((*region).to_owned()),
+        [_, "dkr", "ecr", region, "amazonaws", "com"]
+        | [_, "dkr", "ecr", region, "amazonaws", "com", "cn"] => Some((*region).to_owned()),
         _ => None,
     }
 }

@@ -94,4 +94,21 @@ mod tests {
             r#"{"ServerURL":"r.example","Username":"AWS","Secret":"pw","ExpiresAt":"2023-11-14T22:13:20Z"}"#
         );
     }
+
+    #[test]
+    fn push_times_print_as_the_daemon_reads_them() {
+        let mut times = PushTimes::default();
+        times.tags.insert(
+            "1.0".into(),
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        );
+        // server/src/registry/auth/cloud_helper.rs reads this form (its tests use it too).
+        assert_eq!(
+            serde_json::to_string(&times).unwrap(),
+            r#"{"Tags":{"1.0":"2023-11-14T22:13:20Z"}}"#
+        );
+        let query: PushTimesQuery =
+            serde_json::from_str(r#"{"ServerURL":"r.example","Repository":"team/app"}"#).unwrap();
+        assert_eq!(query.repository, "team/app");
+    }
 }

@@ -1,5 +1,6 @@
 //! `berth-credential-helper <ecr|acr|gcp> <get|push-times>`: see the library's docs for the
-//! protocol. Run by `berth`; by hand it is a way to check a cloud login:
+//! protocol. Run by `berth`; by hand, with the env file's keys exported (it reads only its
+//! environment), it checks a cloud login:
 //! `echo 123456789012.dkr.ecr.eu-west-1.amazonaws.com | berth-credential-helper ecr get`.
 
 use std::io::{Read, Write};

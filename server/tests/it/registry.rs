@@ -42,9 +42,10 @@ pub fn registries(pairs: &[(&str, &str)]) -> Registries {
     Registries::from_config(&config(pairs)).expect("registries from the test configuration")
 }
 
-/// The `berth-credential-helper` cargo built beside this test binary (`cargo test -p server
-/// -p credential-helper` builds both; scripts/test.sh does). `None` (after saying why) when
-/// it is missing outside CI; a failure under CI.
+/// The `berth-credential-helper` built into this test binary's target folder: scripts/test.sh
+/// builds it (scripts/build.sh) before the tests; after changing the helper, run
+/// `cargo build -p credential-helper` before `cargo test -p server`. `None` (after saying why)
+/// when it is missing outside CI; a failure under CI.
 pub fn credential_helper() -> Option<PathBuf> {
     let built = std::env::current_exe()
         .ok()
@@ -65,8 +66,14 @@ pub fn credential_helper() -> Option<PathBuf> {
 /// helper's environment variable) and exits with `code`.
 pub fn scripted_helper(dir: &std::path::Path, answer: &str, code: u8) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A new file each time, so no run ever meets a script being rewritten.
+    static SCRIPTS: AtomicUsize = AtomicUsize::new(0);
     let log = dir.join("runs.log");
-    let script = dir.join("helper.sh");
+    let script = dir.join(format!(
+        "helper-{}.sh",
+        SCRIPTS.fetch_add(1, Ordering::SeqCst)
+    ));
     let body = format!(
         "#!/bin/sh\nprintf '%s %s\\n' \"$*\" \"$(cat)\" >> '{}'\ncat <<ANSWER\n{answer}\nANSWER\nexit {code}\n",
         log.display()
@@ -84,6 +91,15 @@ pub fn helper_runs(dir: &std::path::Path) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// A clock the test sets.
+pub struct TestClock(pub std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl berth::clock::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
 }
 
 /// A docker `config.json` folder holding `auths` for `host`.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::helper_process::{self, HelperAnswer};
+use super::helper_process::{self, HelperAnswer, HelperProcessError};
 use super::{AuthError, AuthProvider, PushTimes, VendorHttp};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -141,18 +141,18 @@ impl CloudHelperCredentials {
         }
     }
 
-    /// How many times the helper was run (the caches' effect, for tests and the API).
+    /// How many times the helper was run: what the caches saved.
     pub fn runs(&self) -> usize {
         self.runs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Run the helper with `action` and `input`; its stdout when it succeeded.
-    async fn run(
+    /// Run the helper with `action` and `input`, and read its answer.
+    async fn run<T: serde::de::DeserializeOwned>(
         &self,
         http: &VendorHttp,
-        action: &str,
+        action: &'static str,
         input: &[u8],
-    ) -> Result<Vec<u8>, AuthError> {
+    ) -> Result<T, AuthError> {
         self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let env = self.env.iter().map(|(key, value)| (*key, value.expose()));
         let output = helper_process::run(
@@ -165,25 +165,40 @@ impl CloudHelperCredentials {
         // One run is one exchange with the vendor, whatever calls the SDK made in it.
         let succeeded = output.as_ref().is_ok_and(|output| output.status.success());
         http.count_helper_run(succeeded);
-        let fail = |reason: String| AuthError::RunCloudHelper {
-            program: self.program.display().to_string(),
-            action: format!("{} {action}", self.cloud.argument()),
-            reason,
+        let (program, action) = (
+            self.program.display().to_string(),
+            format!("{} {action}", self.cloud.argument()),
+        );
+        let output = match output {
+            Ok(output) => output,
+            Err(source @ HelperProcessError::Start(_)) => {
+                return Err(AuthError::StartCloudHelper {
+                    program,
+                    action,
+                    source,
+                });
+            }
+            Err(source) => {
+                return Err(AuthError::RunCloudHelper {
+                    program,
+                    action,
+                    source,
+                });
+            }
         };
-        let output = output.map_err(|error| match error {
-            helper_process::HelperProcessError::Start(_) => fail(format!(
-                "{error} (set {HELPER_KEY} to the helper's path, or install it beside berth)"
-            )),
-            other => fail(other.to_string()),
-        })?;
         if !output.status.success() {
-            return Err(fail(format!(
-                "{}: {}",
-                output.status,
-                helper_process::said(&output)
-            )));
+            return Err(AuthError::CloudHelperFailed {
+                program,
+                action,
+                status: output.status,
+                said: helper_process::said(&output),
+            });
         }
-        Ok(output.stdout)
+        serde_json::from_slice(&output.stdout).map_err(|source| AuthError::ReadCloudHelperAnswer {
+            program,
+            action,
+            source,
+        })
     }
 }
 
@@ -222,13 +237,7 @@ impl AuthProvider for CloudHelperCredentials {
             return Ok(login.credentials.clone());
         }
         let fetched = self.clock.now();
-        let stdout = self.run(http, "get", self.registry.as_bytes()).await?;
-        let answer: HelperAnswer =
-            serde_json::from_slice(&stdout).map_err(|error| AuthError::RunCloudHelper {
-                program: self.program.display().to_string(),
-                action: format!("{} get", self.cloud.argument()),
-                reason: format!("answer is not helper JSON: {error}"),
-            })?;
+        let answer: HelperAnswer = self.run(http, "get", self.registry.as_bytes()).await?;
         let renew_at = renew_at(fetched, answer.expires_at);
         let credentials = answer.credentials();
         *login = Some(Login {
@@ -261,13 +270,7 @@ impl AuthProvider for CloudHelperCredentials {
             repository: &image.repository,
         };
         let query = serde_json::to_vec(&query).expect("a query of two strings serialises");
-        let stdout = self.run(http, "push-times", &query).await?;
-        let answer: PushTimesAnswer =
-            serde_json::from_slice(&stdout).map_err(|error| AuthError::RunCloudHelper {
-                program: self.program.display().to_string(),
-                action: format!("{} push-times", self.cloud.argument()),
-                reason: format!("answer is not push-times JSON: {error}"),
-            })?;
+        let answer: PushTimesAnswer = self.run(http, "push-times", &query).await?;
         let times: PushTimes = answer.tags.into_iter().collect();
         known.insert(
             image.repository.clone(),

@@ -69,15 +69,15 @@ where
     K: AsRef<OsStr>,
     V: AsRef<OsStr>,
 {
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(args)
         .envs(env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(HelperProcessError::Start)?;
+        .kill_on_drop(true);
+    let mut child = spawn(&mut command).await?;
     if let Some(mut stdin) = child.stdin.take() {
         match stdin.write_all(input).await {
             // It exited without reading its request (a usage error, say): what it printed
@@ -90,6 +90,26 @@ where
         .await
         .map_err(|_| HelperProcessError::AwaitAnswer)?
         .map_err(HelperProcessError::ReadAnswer)
+}
+
+/// Spawn `command`, again after a moment while it is "text file busy": a helper written just
+/// now (an installer's, or a test's) stays busy while a process forked elsewhere in Berth
+/// still holds the writer's descriptor, until that process execs.
+async fn spawn(
+    command: &mut tokio::process::Command,
+) -> Result<tokio::process::Child, HelperProcessError> {
+    let mut attempts = 0;
+    loop {
+        match command.spawn() {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 5 =>
+            {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            spawned => return spawned.map_err(HelperProcessError::Start),
+        }
+    }
 }
 
 /// What a helper printed (stdout, then stderr), trimmed and cut to a readable length.

@@ -49,11 +49,35 @@ pub enum AuthError {
         service: &'static str,
         reason: String,
     },
-    #[error("{program} {action}: {reason}")]
+    #[error(
+        "{program} {action}: {source} (set CLOUD_CREDENTIAL_HELPER to the helper's path, or install it beside berth)"
+    )]
+    StartCloudHelper {
+        program: String,
+        action: String,
+        #[source]
+        source: helper_process::HelperProcessError,
+    },
+    #[error("{program} {action}: {source}")]
     RunCloudHelper {
         program: String,
         action: String,
-        reason: String,
+        #[source]
+        source: helper_process::HelperProcessError,
+    },
+    #[error("{program} {action}: {status}: {said}")]
+    CloudHelperFailed {
+        program: String,
+        action: String,
+        status: std::process::ExitStatus,
+        said: String,
+    },
+    #[error("{program} {action}: its answer is not the protocol's JSON: {source}")]
+    ReadCloudHelperAnswer {
+        program: String,
+        action: String,
+        #[source]
+        source: serde_json::Error,
     },
 }
 

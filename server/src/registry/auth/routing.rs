@@ -97,7 +97,7 @@ fn choose(registry: &str, config: &Config) -> Choice {
             // With a tenant, the documented Entra flow (exchanged for an ACR refresh token, by
             // the helper); without one, the service principal as plain Basic, which ACR
             // also accepts.
-            if config.get("AZURE_TENANT_ID").is_none() {
+            if !has_any(config, &["AZURE_TENANT_ID"]) {
                 return basic("Azure ACR", client_id, secret);
             }
             return cloud(Cloud::Acr);
@@ -111,7 +111,8 @@ fn choose(registry: &str, config: &Config) -> Choice {
         if let Some(token) = config.get("GCP_ACCESS_TOKEN") {
             return basic("GCP", GCP_ACCESS_TOKEN_USER, token);
         }
-        if config.get("GCP_SERVICE_ACCOUNT_JSON").is_some() {
+        // Empty counts as unset, as for the helper, which reads the same keys.
+        if has_any(config, &["GCP_SERVICE_ACCOUNT_JSON"]) {
             return cloud(Cloud::Gcp);
         }
     }

@@ -4,25 +4,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use berth::clock::Clock;
 use berth::registry::auth::AuthProvider;
 use berth::registry::auth::VendorHttp;
 use berth::registry::auth::cloud_helper::{Cloud, CloudHelperCredentials};
 use berth::registry::{Credentials, ImageRef, Secret};
 use chrono::{DateTime, Utc};
 
-use super::{config, helper_runs, scripted_helper};
+use super::{TestClock, config, helper_runs, scripted_helper};
 
 const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
-
-/// A clock the test sets.
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
 
 fn start() -> DateTime<Utc> {
     "2026-01-01T00:00:00Z".parse().unwrap()
@@ -98,7 +88,7 @@ async fn a_failing_helper_is_an_error_naming_it_with_what_it_said() {
     let gcp = CloudHelperCredentials::new(Cloud::Gcp, "gcr.io", &garbling);
     let error = gcp.credentials(&http()).await.unwrap_err().to_string();
     assert!(
-        error.contains("gcp get: answer is not helper JSON"),
+        error.contains("gcp get: its answer is not the protocol's JSON"),
         "{error}"
     );
 }

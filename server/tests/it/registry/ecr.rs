@@ -1,32 +1,25 @@
 //! AWS ECR end to end: the daemon runs the real `berth-credential-helper`, which calls
 //! `moto_server` (PyPI moto[server]) with the real aws-sdk-ecr and an endpoint override.
-//! The helper's own tests (credential-helper/tests) cover push times and its errors.
+//! The helper's own tests (credential-helper/tests) cover role assumption, push times and its
+//! errors.
 
 use std::sync::{Arc, Mutex};
 
-use berth::clock::Clock;
 use berth::registry::Credentials;
 use berth::registry::auth::AuthProvider;
 use berth::registry::auth::cloud_helper::{Cloud, CloudHelperCredentials};
-use chrono::{DateTime, Utc};
 use testkit::moto::{self, Moto};
 
-use super::{config, credential_helper};
+use super::{TestClock, config, credential_helper};
 
 const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
-/// A clock the test sets.
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ecr_token_comes_from_the_helper_and_is_renewed_before_it_expires() {
-    let (Some(helper), Some(moto)) = (credential_helper(), Moto::start()) else {
+    let Some(helper) = credential_helper() else {
+        return;
+    };
+    let Some(moto) = Moto::start() else {
         return;
     };
     let mut keys = moto.aws_keys();
@@ -50,18 +43,4 @@ async fn the_ecr_token_comes_from_the_helper_and_is_renewed_before_it_expires() 
     *clock.0.lock().unwrap() = expiry - chrono::Duration::hours(3);
     ecr.credentials(&http).await.unwrap();
     assert_eq!(ecr.runs(), 2, "renewed 3 hours before expiresAt");
-
-    let mut role_pairs = pairs.clone();
-    role_pairs.push((
-        "AWS_ROLE_ARN",
-        "arn:aws:iam::123456789012:role/berth-reader",
-    ));
-    let role = CloudHelperCredentials::new(Cloud::Ecr, REGISTRY, &config(&role_pairs));
-    assert!(
-        matches!(
-            role.credentials(&http).await.unwrap(),
-            Credentials::Basic { .. }
-        ),
-        "STS AssumeRole, then the token"
-    );
 }

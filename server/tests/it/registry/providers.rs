@@ -88,6 +88,29 @@ async fn registries_are_routed_to_their_providers() {
         panic!("GCP uses Basic");
     };
     assert_eq!(username, "oauth2accesstoken");
+
+    // An empty AZURE_TENANT_ID is unset, as in the helper: the service principal as Basic,
+    // no helper run.
+    let principal = super::config(&[
+        ("AZURE_CLIENT_ID", "berth-reader"),
+        ("AZURE_CLIENT_SECRET", "sp-secret"),
+        ("AZURE_TENANT_ID", ""),
+        (
+            "CLOUD_CREDENTIAL_HELPER",
+            "/nonexistent/berth-credential-helper",
+        ),
+    ]);
+    let credentials = provider_for("myreg.azurecr.io", &principal)
+        .credentials(&reqwest::Client::new().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        credentials,
+        Credentials::Basic {
+            username: "berth-reader".into(),
+            password: Secret::new("sp-secret"),
+        }
+    );
 }
 
 #[tokio::test]
