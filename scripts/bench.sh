@@ -10,7 +10,7 @@
 #                              its figures are printed, not judged
 #
 # Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli.
-# The release build is most of a first run's time (10.1 of its 11.5 minutes on 2 cores from an
+# The release build is most of a first run's time (9.8 of its 11.2 minutes on 2 cores from an
 # empty target folder, a few after a change to the server); measuring takes about 1.5 minutes.
 set -euo pipefail
 
