@@ -299,4 +299,22 @@ mod tests {
         assert_eq!(renew_at(fetched, Some(already_expired)), fetched);
         assert_eq!(renew_at(fetched, None), fetched + REUSE_WITHOUT_EXPIRY);
     }
+
+    #[test]
+    fn an_empty_helper_key_counts_as_unset_and_a_set_one_names_the_program() {
+        let config = |value: Option<&str>| {
+            let values = value
+                .map(|value| (HELPER_KEY.to_owned(), value.to_owned()))
+                .into_iter()
+                .collect();
+            Config::from_sources(PathBuf::from(".updater.env"), values, []).unwrap()
+        };
+        let unset = helper_program(&config(None));
+        assert_ne!(unset, PathBuf::new());
+        assert_eq!(helper_program(&config(Some(""))), unset);
+        assert_eq!(
+            helper_program(&config(Some("/opt/helpers/cloud-login"))),
+            PathBuf::from("/opt/helpers/cloud-login")
+        );
+    }
 }
