@@ -131,6 +131,12 @@ impl Config {
         self.values.get(key).map(String::as_str)
     }
 
+    /// A raw key whose empty value counts as unset: `KEY=` left in an env file from a
+    /// template, for keys that choose a provider or a program.
+    pub fn non_empty(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|value| !value.is_empty())
+    }
+
     /// Every key that starts with `prefix`, with the rest of the key and its value
     /// (`COMPOSE_FILE_PATH_SHOP=…` under `COMPOSE_FILE_PATH_` gives `("SHOP", "…")`).
     pub fn with_prefix<'c>(

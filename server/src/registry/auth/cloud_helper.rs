@@ -204,7 +204,7 @@ impl CloudHelperCredentials {
 
 /// `CLOUD_CREDENTIAL_HELPER`, else the helper beside the running binary, else on `PATH`.
 fn helper_program(config: &Config) -> PathBuf {
-    if let Some(program) = config.get(HELPER_KEY).filter(|program| !program.is_empty()) {
+    if let Some(program) = config.non_empty(HELPER_KEY) {
         return PathBuf::from(program);
     }
     std::env::current_exe()

@@ -121,8 +121,7 @@ fn choose(registry: &str, config: &Config) -> Choice {
 }
 
 fn has_any(config: &Config, keys: &[&str]) -> bool {
-    keys.iter()
-        .any(|key| config.get(key).is_some_and(|value| !value.is_empty()))
+    keys.iter().any(|key| config.non_empty(key).is_some())
 }
 
 /// `https://host:port/path` or `host/path` → `host:port`.
