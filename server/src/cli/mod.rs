@@ -85,6 +85,7 @@ pub enum EngineCommand {
 /// every async function reachable from [`Cli::run`] a second time there (96 s of a cold
 /// release build, for a 30-line `main`). Here it is compiled once, with the rest.
 pub fn main() -> ExitCode {
+    crate::heap::use_an_arena_per_core();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
