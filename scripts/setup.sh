@@ -48,8 +48,9 @@ fi
 # --- Debian packages: the real components the tests use (DESIGN.md) -----------------------
 # docker-registry: CNCF distribution; skopeo: pushes OCI layouts; busybox-static: the
 # image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests;
-# debootstrap: the base images of the container-image test; wrk: the dashboard benchmark.
-apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk)
+# debootstrap: the base images of the container-image test; wrk: the dashboard benchmark;
+# valgrind + linux-perf: scripts/layout.sh records the functions the release build links first.
+apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk valgrind linux-perf)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -28,7 +28,7 @@ BERTH_BIN="$target_dir/debug/berth" scripts/tests/run.sh
 step "unit and integration tests"
 # Two cargo runs: together, the helper's cloud SDKs would change the features of the server's
 # dependencies and rebuild them. The server's cloud tests run the helper build.sh built.
-cargo test -p server -p testkit
+cargo test -p server -p testkit -p bench
 cargo test -p credential-helper
 
 step "end2end (real Chromium over WebDriver)"

@@ -50,28 +50,42 @@ impl Serve {
         dir: &Path,
         interval: &str,
     ) -> Serve {
+        Serve::start_under(&[], "warn", berth, site, env_file, dir, interval).await
+    }
+
+    /// As [`Serve::start`], with `berth` run by `launcher` (`valgrind --tool=callgrind …`)
+    /// and logging as `rust_log` says.
+    pub async fn start_under(
+        launcher: &[String],
+        rust_log: &str,
+        berth: &Path,
+        site: &Path,
+        env_file: &Path,
+        dir: &Path,
+        interval: &str,
+    ) -> Serve {
         let port = testkit::free_port();
         let log = dir.join("serve.log");
         let log_file = std::fs::File::create(&log).expect("creating the serve log");
-        let child = Command::new(berth)
-            .arg("--env-file")
-            .arg(env_file)
+        let mut command = match launcher.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(berth);
+                command
+            }
+            None => Command::new(berth),
+        };
+        berth_environment(&mut command, env_file, dir);
+        let child = command
             .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", std::env::var("HOME").unwrap_or_default())
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.join("berth.db").display()),
-            )
             .env("LEPTOS_SITE_ROOT", site)
             .env("CHECK_INTERVAL", interval)
             .env("UPDATE_MODE", "notify")
             .env("DISCOVER_FROM_LABELS", "false")
             .env("ADMIN_EMAIL", EMAIL)
             .env("ADMIN_PASSWORD", PASSWORD)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("the serve log"))
             .stderr(log_file)
@@ -177,6 +191,24 @@ impl Serve {
             .unwrap_or_else(|error| panic!("GET {path}: {error}"))
     }
 
+    /// GET `path`, read to its end, with the session cookie or else with `token` as bearer;
+    /// its status.
+    pub async fn status_of(&self, path: &str, token: Option<&str>) -> u16 {
+        let answer = match token {
+            Some(token) => self
+                .http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap_or_else(|error| panic!("GET {path}: {error}")),
+            None => self.get_logged_in(path).await,
+        };
+        let status = answer.status().as_u16();
+        let _ = answer.bytes().await;
+        status
+    }
+
     /// GET the overview page; its status and body.
     pub async fn overview(&self) -> (u16, String) {
         let answer = self.get_logged_in("/").await;
@@ -213,6 +245,21 @@ impl Serve {
     }
 }
 
+/// `berth --env-file ENV` with nothing of the caller's environment but PATH and HOME, and
+/// its store in `dir`: the arguments and environment every `berth` run here shares.
+pub fn berth_environment(command: &mut Command, env_file: &Path, dir: &Path) {
+    command
+        .arg("--env-file")
+        .arg(env_file)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("berth.db").display()),
+        );
+}
+
 /// A `check_finished` SSE event, timed against the moment its chunk arrived.
 fn check_finished(event: &str, received: DateTime<Utc>) -> Option<CycleEvent> {
     if !event.lines().any(|line| line == "event: check_finished") {
@@ -234,21 +281,32 @@ fn check_finished(event: &str, received: DateTime<Utc>) -> Option<CycleEvent> {
     })
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        // SIGTERM, so the store is closed as in production; then make sure it is gone.
+impl Serve {
+    /// SIGTERM, so the store is closed (and a profiler writes its data) as in production;
+    /// true when it exited within `within`, else it is killed.
+    pub fn stop(&mut self, within: Duration) -> bool {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return true;
+        }
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        false
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(10));
     }
 }
 

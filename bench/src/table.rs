@@ -5,6 +5,8 @@
 pub enum Target {
     /// Lower is better: pass when the figure is below (or at) the bound.
     AtMost(f64),
+    /// Higher is better: pass when the figure is above (or at) the bound.
+    AtLeast(f64),
     /// Only informative.
     None,
 }
@@ -62,6 +64,7 @@ impl Table {
                         .map_or("–".to_owned(), |value| format_value(value, row.unit)),
                     match row.target {
                         Target::AtMost(bound) => format!("≤ {}", format_value(bound, row.unit)),
+                        Target::AtLeast(bound) => format!("≥ {}", format_value(bound, row.unit)),
                         Target::None => String::new(),
                     },
                     if judged {
@@ -99,9 +102,10 @@ impl Table {
 fn verdict(row: &Row) -> &'static str {
     match (row.target, row.figure) {
         (Target::None, _) => "",
-        (Target::AtMost(_), None) => "n/a",
+        (Target::AtMost(_) | Target::AtLeast(_), None) => "n/a",
         (Target::AtMost(bound), Some(value)) if value <= bound => "pass",
-        (Target::AtMost(_), Some(_)) => "MISS",
+        (Target::AtLeast(bound), Some(value)) if value >= bound => "pass",
+        (Target::AtMost(_) | Target::AtLeast(_), Some(_)) => "MISS",
     }
 }
 
