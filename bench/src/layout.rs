@@ -215,16 +215,34 @@ fn create_token(berth: &Path, env_file: &Path, dir: &Path) -> Result<String, Str
     Ok(secret)
 }
 
+/// Whether a path a profiler names is `object`: as given, or as it resolves (valgrind and perf
+/// name the file the kernel mapped).
+struct Object<'a> {
+    given: &'a Path,
+    resolved: PathBuf,
+}
+
+impl<'a> Object<'a> {
+    fn new(given: &'a Path) -> Object<'a> {
+        let resolved = std::fs::canonicalize(given).unwrap_or_else(|_| given.to_owned());
+        Object { given, resolved }
+    }
+
+    fn is(&self, named: &str) -> bool {
+        let named = Path::new(named);
+        named == self.given || named == self.resolved
+    }
+}
+
 /// The functions callgrind saw run in `object`, by linker name. Its profile names the object
 /// (`ob=`) before the functions (`fn=`) that follow; a recursion level is appended as `'2`.
 pub fn functions_of(profile: &str, object: &Path) -> BTreeSet<String> {
-    let wanted = std::fs::canonicalize(object).unwrap_or_else(|_| object.to_owned());
+    let object = Object::new(object);
     let mut in_object = false;
     let mut functions = BTreeSet::new();
     for line in profile.lines() {
         if let Some(name) = line.strip_prefix("ob=") {
-            let path = Path::new(name.trim());
-            in_object = path == wanted || path == object;
+            in_object = object.is(name.trim());
         } else if let Some(name) = line.strip_prefix("fn=")
             && in_object
         {
@@ -243,7 +261,7 @@ pub fn functions_of(profile: &str, object: &Path) -> BTreeSet<String> {
 /// the address that faulted, the last three for the instruction that did; they are one and
 /// the same when the fault was fetching that instruction.
 pub fn code_faults(script: &str, object: &Path) -> BTreeSet<String> {
-    let wanted = std::fs::canonicalize(object).unwrap_or_else(|_| object.to_owned());
+    let object = Object::new(object);
     let mut functions = BTreeSet::new();
     for line in script.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -251,26 +269,23 @@ pub fn code_faults(script: &str, object: &Path) -> BTreeSet<String> {
             continue;
         };
         let dso = dso.trim_start_matches('(').trim_end_matches(')');
-        let in_object = Path::new(dso) == wanted || Path::new(dso) == object;
-        if address == instruction && in_object && is_symbol(function) && function != "[unknown]" {
+        if address == instruction && object.is(dso) && is_symbol(function) {
             functions.insert(function.to_owned());
         }
     }
     functions
 }
 
-/// The names an order file lists.
+/// The names an order file lists (its other lines are `#` comments).
 fn listed(order: &Path) -> Result<BTreeSet<String>, String> {
     let text = std::fs::read_to_string(order)
         .map_err(|error| format!("reading {}: {error}", order.display()))?;
-    Ok(names(&text).map(str::to_owned).collect())
-}
-
-/// The lines of an order file that are names (not comments).
-fn names(text: &str) -> impl Iterator<Item = &str> {
-    text.lines()
+    Ok(text
+        .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 fn write_order(out: &Path, functions: &BTreeSet<String>) -> Result<(), String> {
@@ -278,10 +293,13 @@ fn write_order(out: &Path, functions: &BTreeSet<String>) -> Result<(), String> {
         .map_err(|error| format!("writing {}: {error}", out.display()))
 }
 
-/// A linker name, not one of callgrind's own: `(below main)` (what runs before main) or
-/// `0x…` (code without a symbol).
+/// A linker name, not a profiler's placeholder: callgrind's `(below main)` (what runs before
+/// main) and `0x…`, perf's `[unknown]` (code without a symbol).
 fn is_symbol(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with('(') && !name.starts_with("0x") && !name.contains(' ')
+    !name.is_empty()
+        && !name.starts_with(['(', '['])
+        && !name.starts_with("0x")
+        && !name.contains(' ')
 }
 
 /// The order file: what it is as `#` comments (the linker skips them), then one name a line.

@@ -191,6 +191,27 @@ impl Serve {
             .unwrap_or_else(|error| panic!("GET {path}: {error}"))
     }
 
+    /// SIGTERM, so the store is closed (and a profiler writes its data) as in production;
+    /// true when it exited within `within`, else it is killed.
+    pub fn stop(&mut self, within: Duration) -> bool {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return true;
+        }
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        false
+    }
+
     /// GET `path`, read to its end, with the session cookie or else with `token` as bearer;
     /// its status.
     pub async fn status_of(&self, path: &str, token: Option<&str>) -> u16 {
@@ -279,29 +300,6 @@ fn check_finished(event: &str, received: DateTime<Utc>) -> Option<CycleEvent> {
         duration_ms,
         delivery: (received - published).to_std().unwrap_or_default(),
     })
-}
-
-impl Serve {
-    /// SIGTERM, so the store is closed (and a profiler writes its data) as in production;
-    /// true when it exited within `within`, else it is killed.
-    pub fn stop(&mut self, within: Duration) -> bool {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return true;
-        }
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        false
-    }
 }
 
 impl Drop for Serve {
