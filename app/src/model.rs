@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a service stands relative to its registry (DESIGN.md, "The loop").
+/// Where a service stands relative to its registry (docs/ARCHITECTURE.md, "The loop").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SyncState {
     Synced,

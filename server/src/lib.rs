@@ -1,6 +1,6 @@
 //! Berth: a GitOps deployment agent for Docker Compose hosts.
 //!
-//! The engine and its adapters, one module per domain noun (see DESIGN.md). The `berth`
+//! The engine and its adapters, one module per domain noun (see docs/ARCHITECTURE.md). The `berth`
 //! binary's `main.rs` only calls [`cli::main`], which parses the arguments and runs the command.
 
 pub mod api;

@@ -1,6 +1,6 @@
 //! Test support shared by Berth's integration tests and browser tests.
 //!
-//! Everything here starts the real thing (DESIGN.md, "Real components"): a real
+//! Everything here starts the real thing (docs/DEVELOPING.md, "Tests"): a real
 //! `docker-registry` on a free loopback port, real images pushed with `skopeo`. Fixtures
 //! clean up in `Drop`, so they are torn down when a test fails too.
 //!

@@ -1,4 +1,4 @@
-//! The REST API under `/api/v1` (issue #8): maintenant's update-intelligence endpoints and
+//! The REST API under `/api/v1`: maintenant's update-intelligence endpoints and
 //! Berth's own actions, behind bearer tokens, with errors as problem+json.
 //!
 //! Every route is registered together with its OpenAPI description (utoipa-axum's

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 
-/// The registry prefixes of `<REG>_REPOSITORY_MAP_<NAME>` (DESIGN.md, "Configuration").
+/// The registry prefixes of `<REG>_REPOSITORY_MAP_<NAME>`, as in the original tool's env file.
 pub const REGISTRY_PREFIXES: [&str; 7] =
     ["ECR", "AZURE", "GCP", "DOCKERHUB", "HARBOR", "SWR", "DO"];
 

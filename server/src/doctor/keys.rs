@@ -6,8 +6,8 @@
 use super::Finding;
 use crate::discovery::config_map::REGISTRY_PREFIXES;
 
-/// Every single key Berth reads, or that DESIGN.md ("Configuration") and
-/// `scripts/generate_env.sh` write.
+/// Every single key Berth reads, or that `scripts/generate_env.sh` and the role scripts write
+/// (the README lists them).
 const KNOWN_KEYS: &[&str] = &[
     // Server and engine (config/mod.rs, discovery, engine).
     "LISTEN_ADDR",

@@ -1,4 +1,4 @@
-//! `/metrics` in the Prometheus text format (issue #11).
+//! `/metrics` in the Prometheus text format.
 //!
 //! Two kinds of source: counters moved by a subscriber on the event bus (checks and their
 //! duration, deploys and rollbacks by outcome, registry auth failures), and state read when the page is scraped

@@ -2,7 +2,7 @@
 //!
 //! The engine sees [`RegistryApi`], implemented by [`Registries`]: tags (with push times
 //! where a vendor API has them) and the digests a tag resolves to now, found with a HEAD.
-//! [`is_up_to_date`] compares those with a local image's RepoDigests (registry-auth.md §10.4).
+//! [`is_up_to_date`] compares those with a local image's RepoDigests (docs/REGISTRIES.md).
 
 pub mod auth;
 pub mod body;
@@ -103,7 +103,7 @@ pub fn local_digests(image: &ImageRef, local_repo_digests: &[String]) -> Vec<Str
 
 /// Whether the local image is what the registry serves now: the remote platform digest, or
 /// the remote index digest, appears among **any** of the local RepoDigests of the same
-/// repository (registry-auth.md §10.4). `repository` is any reference to the repository
+/// repository (docs/REGISTRIES.md, "Digests"). `repository` is any reference to the repository
 /// (`nginx`, `docker.io/library/nginx:1.27`); RepoDigests are `name@digest` as docker
 /// inspect prints them.
 pub fn is_up_to_date(

@@ -1,4 +1,4 @@
-//! The REST API v1 (issue 8) over HTTP, against the whole server in-process with a real
+//! The REST API v1 over HTTP, against the whole server in-process with a real
 //! SQLite store: tokens and scopes, problem+json for bad input, every endpoint, and a real
 //! deploy and rollback of a compose project through the API.
 

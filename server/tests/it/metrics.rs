@@ -1,4 +1,4 @@
-//! `/metrics` on a real server (issue 11): the real web stack on 127.0.0.1 port 0, an engine
+//! `/metrics` on a real server: the real web stack on 127.0.0.1 port 0, an engine
 //! on the real Docker engine, compose CLI and `docker-registry`. Every page is read with a
 //! Prometheus text-format parser (prometheus-parse), and the counters must follow what the
 //! test does: a check, a deploy, a rollback, a scan, registry traffic.

@@ -1,4 +1,4 @@
-//! Notifications (issue 11): each kind reaches each channel in its documented format, once
+//! Notifications: each kind reaches each channel in its documented format, once
 //! per service and version, across cycles and restarts; failed sends are retried; a dead
 //! receiver never holds up the engine.
 

@@ -1,4 +1,4 @@
-//! Trivy in the deploy path, with the real binary (issue 9): the scan after a deploy is
+//! Trivy in the deploy path, with the real binary: the scan after a deploy is
 //! stored with its revision, and `SCAN_GATE=new-critical` refuses a candidate that brings a
 //! new CRITICAL finding (a planted AWS key, found by Trivy's secret scanner, which needs no
 //! vulnerability database) and lets a clean one through.

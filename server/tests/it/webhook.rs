@@ -1,4 +1,4 @@
-//! Registry webhooks (issue 11): a real `docker-registry` notifies Berth of a push, and the
+//! Registry webhooks: a real `docker-registry` notifies Berth of a push, and the
 //! pushed tag is deployed and verified without waiting for CHECK_INTERVAL (set to an hour).
 
 use std::time::{Duration, Instant};

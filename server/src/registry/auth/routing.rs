@@ -1,4 +1,4 @@
-//! Which provider is in charge of a registry host, from the configuration keys in DESIGN.md.
+//! Which provider is in charge of a registry host, from the registry keys the README lists.
 //! A registry whose keys are incomplete gets a provider that fails naming the missing key,
 //! rather than silently going anonymous.
 
