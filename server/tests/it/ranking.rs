@@ -1,5 +1,5 @@
-//! Integration tests: ranking. Runs the peers' own tag-selection tables from the shared
-//! conformance folder (Flux, Keel, Diun, the original tool) against Berth's ranking, for
+//! Integration tests: ranking. Runs the peers' own tag-selection tables (Flux, Keel, Diun, the
+//! original tool; `server/tests/fixtures/conformance`) against Berth's ranking, for
 //! every case whose strategy Berth offers. Berth must agree on at least 95% of them, and
 //! every case it does not agree with is listed below with the reason Berth differs.
 
@@ -68,23 +68,9 @@ pub enum Outcome {
     NotOffered(&'static str),
 }
 
-fn conformance_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("BERTH_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let message = format!(
-        "conformance folder {} not found; set BERTH_CONFORMANCE_DIR to the shared/conformance folder",
-        dir.display()
-    );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}");
-    }
-    eprintln!("skipping: {message}");
-    None
+/// The cases, copied into the repository with their sources named (see its README).
+fn conformance_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance")
 }
 
 fn load(dir: &Path, file: &str) -> Value {
@@ -161,7 +147,7 @@ pub fn expect<T: PartialEq + std::fmt::Debug>(berth: T, peer: T) -> Outcome {
 
 #[test]
 fn berth_agrees_with_its_peers_on_the_conformance_cases() {
-    let Some(dir) = conformance_dir() else { return };
+    let dir = conformance_dir();
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
@@ -247,8 +233,7 @@ fn berth_agrees_with_its_peers_on_the_conformance_cases() {
 
 #[test]
 fn the_original_default_allow_tags_compile_and_admit_the_documented_examples() {
-    let Some(dir) = conformance_dir() else { return };
-    let document = load(&dir, "di_updater_tiers.json");
+    let document = load(&conformance_dir(), "di_updater_tiers.json");
     let examples: Vec<String> = document["cases"]
         .as_array()
         .into_iter()
