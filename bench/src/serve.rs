@@ -50,31 +50,10 @@ impl Serve {
         dir: &Path,
         interval: &str,
     ) -> Serve {
-        Serve::start_under(&[], "warn", berth, site, env_file, dir, interval).await
-    }
-
-    /// As [`Serve::start`], with `berth` run by `launcher` (`valgrind --tool=callgrind …`)
-    /// and logging as `rust_log` says.
-    pub async fn start_under(
-        launcher: &[String],
-        rust_log: &str,
-        berth: &Path,
-        site: &Path,
-        env_file: &Path,
-        dir: &Path,
-        interval: &str,
-    ) -> Serve {
         let port = testkit::free_port();
         let log = dir.join("serve.log");
         let log_file = std::fs::File::create(&log).expect("creating the serve log");
-        let mut command = match launcher.split_first() {
-            Some((program, args)) => {
-                let mut command = Command::new(program);
-                command.args(args).arg(berth);
-                command
-            }
-            None => Command::new(berth),
-        };
+        let mut command = Command::new(berth);
         berth_environment(&mut command, env_file, dir);
         let child = command
             .arg("serve")
@@ -85,7 +64,7 @@ impl Serve {
             .env("DISCOVER_FROM_LABELS", "false")
             .env("ADMIN_EMAIL", EMAIL)
             .env("ADMIN_PASSWORD", PASSWORD)
-            .env("RUST_LOG", rust_log)
+            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("the serve log"))
             .stderr(log_file)
@@ -191,8 +170,8 @@ impl Serve {
             .unwrap_or_else(|error| panic!("GET {path}: {error}"))
     }
 
-    /// SIGTERM, so the store is closed (and a profiler writes its data) as in production;
-    /// true when it exited within `within`, else it is killed.
+    /// SIGTERM, so the store is closed as in production; true when it exited within `within`,
+    /// else it is killed.
     pub fn stop(&mut self, within: Duration) -> bool {
         if let Ok(Some(_)) = self.child.try_wait() {
             return true;
@@ -210,24 +189,6 @@ impl Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
         false
-    }
-
-    /// GET `path`, read to its end, with the session cookie or else with `token` as bearer;
-    /// its status.
-    pub async fn status_of(&self, path: &str, token: Option<&str>) -> u16 {
-        let answer = match token {
-            Some(token) => self
-                .http
-                .get(format!("{}{path}", self.url))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap_or_else(|error| panic!("GET {path}: {error}")),
-            None => self.get_logged_in(path).await,
-        };
-        let status = answer.status().as_u16();
-        let _ = answer.bytes().await;
-        status
     }
 
     /// GET the overview page; its status and body.
@@ -268,7 +229,7 @@ impl Serve {
 
 /// `berth --env-file ENV` with nothing of the caller's environment but PATH and HOME, and
 /// its store in `dir`: the arguments and environment every `berth` run here shares.
-pub fn berth_environment(command: &mut Command, env_file: &Path, dir: &Path) {
+fn berth_environment(command: &mut Command, env_file: &Path, dir: &Path) {
     command
         .arg("--env-file")
         .arg(env_file)
@@ -367,5 +328,32 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
         "s" => Some(number * 1000.0),
         "m" => Some(number * 60_000.0),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_latencies_are_read_in_milliseconds_whatever_their_unit() {
+        assert_eq!(parse_duration_ms("850.00us"), Some(0.85));
+        assert_eq!(parse_duration_ms("3.20ms"), Some(3.2));
+        assert_eq!(parse_duration_ms("1.50s"), Some(1500.0));
+        assert_eq!(parse_duration_ms("2.00m"), Some(120_000.0));
+        assert_eq!(parse_duration_ms("7h"), None);
+        assert_eq!(parse_duration_ms("ms"), None);
+    }
+
+    #[test]
+    fn a_check_finished_event_is_timed_from_its_publication() {
+        let event = "event: check_finished\n\
+                     data: {\"at\":\"2030-01-01T00:00:00Z\",\"duration_ms\":250,\"services_checked\":20}";
+        let received: DateTime<Utc> = "2030-01-01T00:00:00.300Z".parse().unwrap();
+        let cycle = check_finished(event, received).expect("a check_finished event");
+        assert_eq!(cycle.services, 20);
+        assert_eq!(cycle.duration_ms, 250);
+        assert_eq!(cycle.delivery, Duration::from_millis(50));
+        assert!(check_finished("event: heartbeat\ndata: {}", received).is_none());
     }
 }

@@ -5,8 +5,6 @@
 pub enum Target {
     /// Lower is better: pass when the figure is below (or at) the bound.
     AtMost(f64),
-    /// Higher is better: pass when the figure is above (or at) the bound.
-    AtLeast(f64),
     /// Only informative.
     None,
 }
@@ -64,7 +62,6 @@ impl Table {
                         .map_or("–".to_owned(), |value| format_value(value, row.unit)),
                     match row.target {
                         Target::AtMost(bound) => format!("≤ {}", format_value(bound, row.unit)),
-                        Target::AtLeast(bound) => format!("≥ {}", format_value(bound, row.unit)),
                         Target::None => String::new(),
                     },
                     if judged {
@@ -102,10 +99,9 @@ impl Table {
 fn verdict(row: &Row) -> &'static str {
     match (row.target, row.figure) {
         (Target::None, _) => "",
-        (Target::AtMost(_) | Target::AtLeast(_), None) => "n/a",
+        (Target::AtMost(_), None) => "n/a",
         (Target::AtMost(bound), Some(value)) if value <= bound => "pass",
-        (Target::AtLeast(bound), Some(value)) if value >= bound => "pass",
-        (Target::AtMost(_) | Target::AtLeast(_), Some(_)) => "MISS",
+        (Target::AtMost(_), Some(_)) => "MISS",
     }
 }
 
@@ -119,5 +115,43 @@ fn format_value(value: f64, unit: &str) -> String {
         "" => format!("{value:.3}"),
         other if value.fract() == 0.0 => format!("{value:.0} {other}"),
         other => format!("{value:.2} {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_passes_at_or_under_its_bound_and_a_missing_one_counts_as_a_miss() {
+        let mut table = Table::default();
+        table.add("under", Some(24.9), "MB", Target::AtMost(25.0), "");
+        table.add("at", Some(25.0), "MB", Target::AtMost(25.0), "");
+        table.add("over", Some(25.1), "MB", Target::AtMost(25.0), "");
+        table.add("absent", None, "MB", Target::AtMost(25.0), "");
+        table.add("informative", Some(99.0), "MB", Target::None, "");
+        assert_eq!(table.misses(), 2);
+        let judged = table.render(true);
+        let result = |measure: &str| {
+            judged
+                .lines()
+                .find(|line| line.starts_with(&format!("| {measure} ")))
+                .map(|line| line.split('|').nth(4).unwrap_or_default().trim().to_owned())
+        };
+        assert_eq!(result("under").as_deref(), Some("pass"));
+        assert_eq!(result("at").as_deref(), Some("pass"));
+        assert_eq!(result("over").as_deref(), Some("MISS"));
+        assert_eq!(result("absent").as_deref(), Some("n/a"));
+        assert_eq!(result("informative").as_deref(), Some(""));
+        assert!(judged.contains("≤ 25.0 MB"));
+    }
+
+    #[test]
+    fn an_unjudged_table_prints_figures_without_verdicts() {
+        let mut table = Table::default();
+        table.add("over", Some(26.0), "MB", Target::AtMost(25.0), "a note");
+        let text = table.render(false);
+        assert!(text.contains("26.0 MB") && text.contains("a note"));
+        assert!(!text.contains("MISS"));
     }
 }
