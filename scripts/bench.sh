@@ -10,8 +10,7 @@
 #                              its figures are printed, not judged
 #
 # Needs what scripts/setup.sh installs: docker-registry, skopeo, busybox-static, wrk, brotli.
-# The release build is most of a first run's time (6.3 of its 7.5 minutes on 2 cores from an
-# empty target folder, about 1.5 after a change to the server); measuring takes about 1 minute.
+# The release build is most of a first run's time; docs/BENCHMARKS.md says what is measured.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

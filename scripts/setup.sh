@@ -45,12 +45,21 @@ fi
 
 [[ $mode == run ]] && { say "done (run)"; exit 0; }
 
-# --- Debian packages: the real components the tests use (DESIGN.md) -----------------------
+# --- cargo-machete: the test run's check for dependencies nothing uses -----------------------
+if command -v cargo-machete >/dev/null; then
+  say "cargo-machete: already installed"
+else
+  say "installing cargo-machete from crates.io (a minute or two, once per machine)"
+  cargo install --locked --quiet cargo-machete \
+    || cargo install --quiet cargo-machete \
+    || fail "cargo install cargo-machete (crates.io)"
+fi
+
+# --- Debian packages: the real components the tests use (docs/DEVELOPING.md) ---------------
 # docker-registry: CNCF distribution; skopeo: pushes OCI layouts; busybox-static: the
 # image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests;
-# debootstrap: the base images of the container-image test; wrk: the dashboard benchmark;
-# valgrind + linux-perf: scripts/layout.sh records the functions the release build links first.
-apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk valgrind linux-perf)
+# debootstrap: the base images of the container-image test; wrk + brotli: the benchmark.
+apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up what testing needs, then: fmt check, clippy per package, every unit and
-# integration test, and the end2end browser tests. Under CI=true a missing component fails.
+# Sets up what testing needs, then: fmt check, the unused-dependency check, clippy per
+# package, every unit and integration test, and the end2end browser tests. Under CI=true a
+# missing component fails.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "unused dependencies (cargo machete: each crate's dependencies against its sources)"
+cargo machete --skip-target-dir
 
 step "clippy (per package: a workspace-wide build would unify ssr and hydrate in app)"
 cargo clippy -p server --all-targets -- -D warnings
