@@ -9,7 +9,7 @@
 //!
 //! The flow for a caller: [`plan_image_change`] or [`plan_tag_change`] gives an [`ImageEdit`]
 //! (nothing is written yet; its `diff` goes into the revision record), [`ImageEdit::apply`]
-//! writes it atomically, [`ImageEdit::revert`] puts the old contents back. All of it is
+//! writes it atomically, [`ImageEdit::revert`] puts the old value back. All of it is
 //! blocking file I/O: call it from async code through `spawn_blocking`.
 
 mod diff;
@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub use edit::{ImageEdit, write_atomically};
+pub use edit::{EditTarget, ImageEdit, write_atomically};
 pub use plan::{
     ServiceImage, check_compose_file, plan_image_change, plan_tag_change, read_service_image,
     read_service_images,
@@ -103,8 +103,17 @@ pub enum ComposeFileError {
         service: String,
         reason: Refusal,
     },
-    #[error("{} changed since the edit was planned; it was not overwritten", path.display())]
-    ChangedSincePlan { path: PathBuf },
+    /// Someone else changed the very value an edit would write or put back.
+    #[error(
+        "{target} in {} is now {found:?}, not {expected:?} as Berth left it; it was changed by someone else and was not overwritten",
+        path.display()
+    )]
+    ValueChanged {
+        path: PathBuf,
+        target: String,
+        expected: String,
+        found: String,
+    },
     #[error("cannot write {} ({step})", path.display())]
     Write {
         path: PathBuf,

@@ -48,10 +48,33 @@ impl Engine {
         revision: &Revision,
     ) -> Result<Recovered, EngineError> {
         let now = self.clock.now();
-        let edit: Option<ImageEdit> = revision
+        let edit = match revision
             .compose_edit
             .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok());
+            .map(serde_json::from_str::<ImageEdit>)
+        {
+            Some(Ok(edit)) => Some(edit),
+            Some(Err(error)) => {
+                // Written by an older Berth, which kept whole files: nothing to compare with.
+                let reason = format!(
+                    "{INTERRUPTED}; its compose edit was recorded in a form this version cannot \
+                     read ({error}): check {} and the running container by hand",
+                    record.selector()
+                );
+                self.store
+                    .close_revision(revision.id, Verdict::Failed, Some(&reason), None, now)
+                    .await?;
+                self.store
+                    .set_state(record.id, SyncState::Unknown, Some(&reason))
+                    .await?;
+                return Ok(Recovered::Restored {
+                    service: record.name.clone(),
+                    tag: revision.previous_tag.clone().unwrap_or_default(),
+                    reason,
+                });
+            }
+            None => None,
+        };
         let Some(edit) = edit else {
             // Cut off before the compose file was touched: nothing on the host changed.
             let reason = format!("{INTERRUPTED}, before any change");

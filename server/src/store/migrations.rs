@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(5, "api tokens", "0005_api_tokens.sql"),
     migration!(6, "notifications", "0006_notifications.sql"),
     migration!(7, "services version", "0007_services_version.sql"),
+    migration!(8, "one value edits", "0008_one_value_edits.sql"),
 ];
 
 /// The migrator for [`MIGRATIONS`], with sqlx's defaults (locking on, each migration in a

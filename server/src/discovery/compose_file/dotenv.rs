@@ -182,6 +182,29 @@ pub(super) fn set(text: &str, name: &str, new_value: &str) -> Result<String, Ref
     }
 }
 
+/// The `.env` text without the assignment of `name` that compose reads (the last one), for
+/// undoing an edit that added it.
+pub(super) fn remove(text: &str, name: &str) -> Result<String, Refusal> {
+    let entries = entries(text);
+    let Some(entry) = last(&entries, name) else {
+        return Ok(text.to_owned());
+    };
+    if entry.multi_line {
+        return Err(Refusal::EnvValueMultiLine {
+            variable: name.to_owned(),
+        });
+    }
+    let start = text[..entry.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[entry.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| entry.span.end + i + 1);
+    let edited = format!("{}{}", &text[..start], &text[end..]);
+    match value(&edited, name) {
+        None => Ok(edited),
+        Some(_) => Err(Refusal::SpliceUnverified),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +238,14 @@ mod tests {
         assert_eq!(set("A=1", "B", "x:2").unwrap(), "A=1\nB=x:2\n");
         assert_eq!(set("A=1\r\n", "B", "x:2").unwrap(), "A=1\r\nB=x:2\r\n");
         assert_eq!(set("", "B", "x:2").unwrap(), "B=x:2\n");
+    }
+
+    #[test]
+    fn removing_an_added_variable_gives_the_text_back() {
+        let added = set(ENV, "NEW_IMAGE", "app:2").unwrap();
+        assert_eq!(remove(&added, "NEW_IMAGE").unwrap(), ENV);
+        assert_eq!(remove(ENV, "MISSING").unwrap(), ENV);
+        assert_eq!(remove("B=x:2\n", "B").unwrap(), "");
     }
 
     #[test]

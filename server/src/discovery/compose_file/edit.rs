@@ -1,26 +1,51 @@
-//! A planned edit, and writing it: only when the file still holds what the plan was made
-//! from, and atomically (a temporary file in the same directory, written, fsynced, renamed over
-//! the target, then the directory fsynced), so a reader or a crash sees the old file or the
-//! new one, never a mix. Mode and owner are kept.
+//! A planned edit, and writing it. An edit is one value: a service's `image:` in a compose
+//! file, or one variable of the project's `.env`. Applying or reverting it reads the file as
+//! it is now and changes that value only when it still holds what the edit expects, so edits
+//! of other services of the same file, made in between, are kept; only a change of that very
+//! value by someone else is refused. The write is atomic (a temporary file in the same
+//! directory, written, fsynced, renamed over the target, then the directory fsynced), so a
+//! reader or a crash sees the old file or the new one, never a mix. Mode and owner are kept.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, fchown};
 use std::path::{Path, PathBuf};
 
-use super::ComposeFileError;
+use super::locate::{InFile, service_image};
+use super::{ComposeFileError, Refusal, dotenv, yaml};
 
-/// One planned change of a service's image: which file, its exact contents before and after,
-/// and a unified diff for the revision record. Serializable so the rollout can persist it
-/// and revert it after a crash.
+/// Where an edit writes its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EditTarget {
+    /// The `image:` of a service in a compose file.
+    ServiceImage { service: String },
+    /// A variable of the project's `.env`.
+    EnvVariable { name: String },
+}
+
+impl std::fmt::Display for EditTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EditTarget::ServiceImage { service } => write!(f, "the image of service `{service}`"),
+            EditTarget::EnvVariable { name } => write!(f, "{name}"),
+        }
+    }
+}
+
+/// One planned change of a service's image: where, the value before and after, and a unified
+/// diff for the revision record. Serializable so the rollout can persist it and revert it
+/// after a crash; it holds no other contents of the file (a `.env` keeps secrets).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageEdit {
     pub service: String,
     /// The compose file, or the project's `.env` when the image comes from a variable.
     pub path: PathBuf,
-    /// `None` when the file does not exist yet (a `.env` that the edit creates).
-    pub old_contents: Option<String>,
-    pub new_contents: String,
+    pub target: EditTarget,
+    /// The value as written before the edit; `None` when the edit adds it (a variable that
+    /// `.env` does not set yet, or a `.env` that does not exist yet).
+    pub old_value: Option<String>,
+    pub new_value: String,
     /// The image compose resolves before and after the edit.
     pub old_image: String,
     pub new_image: String,
@@ -34,58 +59,98 @@ pub struct ImageEdit {
 impl ImageEdit {
     /// True when the file already says the new image: there is nothing to write.
     pub fn is_noop(&self) -> bool {
-        self.old_contents.as_deref() == Some(self.new_contents.as_str())
+        self.old_value.as_deref() == Some(self.new_value.as_str())
     }
 
-    /// Write the new contents, if the file still holds the contents the plan was made from.
-    /// A file that already holds the new contents is left alone (applying twice is fine).
+    /// Write the new value, if the file still holds the old one. A file that already holds
+    /// the new value is left alone (applying twice is fine).
     pub fn apply(&self) -> Result<(), ComposeFileError> {
-        replace(
-            &self.path,
-            self.old_contents.as_deref(),
-            Some(&self.new_contents),
-        )
+        self.replace(self.old_value.as_deref(), Some(&self.new_value))
     }
 
-    /// Put the old contents back (remove the file if the edit created it), if the file still
-    /// holds what `apply` wrote. A file that already holds the old contents is left alone, so
-    /// crash recovery can call this whether or not the edit was applied.
+    /// Put the old value back (remove the variable, and an emptied `.env`, if the edit added
+    /// it), if the file still holds what `apply` wrote. A file that already holds the old
+    /// value is left alone, so crash recovery can call this whether or not the edit was
+    /// applied.
     pub fn revert(&self) -> Result<(), ComposeFileError> {
-        replace(
-            &self.path,
-            Some(&self.new_contents),
-            self.old_contents.as_deref(),
-        )
+        self.replace(Some(&self.new_value), self.old_value.as_deref())
     }
-}
 
-fn replace(
-    path: &Path,
-    expected: Option<&str>,
-    wanted: Option<&str>,
-) -> Result<(), ComposeFileError> {
-    let current = match fs::read(path) {
-        Ok(bytes) => Some(bytes),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(ComposeFileError::Read {
-                path: path.to_owned(),
-                source,
-            });
+    fn replace(
+        &self,
+        expected: Option<&str>,
+        wanted: Option<&str>,
+    ) -> Result<(), ComposeFileError> {
+        let path = &self.path;
+        let text = match fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ComposeFileError::Read {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        };
+        let refuse = |reason: Refusal| ComposeFileError::Plan {
+            path: path.clone(),
+            service: self.service.clone(),
+            reason,
+        };
+        let edited = match &self.target {
+            EditTarget::ServiceImage { service } => {
+                let text = text.as_deref().unwrap_or_default();
+                let document = yaml::parse(text).map_err(|source| ComposeFileError::Parse {
+                    path: path.clone(),
+                    source,
+                })?;
+                let InFile::Image(located) = service_image(&document, text, service) else {
+                    return Err(self.value_changed(expected, None));
+                };
+                let current = located.scalar.value.as_str();
+                if Some(current) == wanted {
+                    return Ok(());
+                }
+                // An image is only ever changed in a compose file, never removed.
+                let (true, Some(wanted)) = (Some(current) == expected, wanted) else {
+                    return Err(self.value_changed(expected, Some(current)));
+                };
+                Some(yaml::splice(text, &document, located.scalar, wanted).map_err(refuse)?)
+            }
+            EditTarget::EnvVariable { name } => {
+                let current = text
+                    .as_deref()
+                    .and_then(|text| dotenv::value(text, name))
+                    .map(|(value, _)| value);
+                if current.as_deref() == wanted {
+                    return Ok(());
+                }
+                if current.as_deref() != expected {
+                    return Err(self.value_changed(expected, current.as_deref()));
+                }
+                let text = text.unwrap_or_default();
+                let edited = match wanted {
+                    Some(value) => dotenv::set(&text, name, value),
+                    None => dotenv::remove(&text, name),
+                };
+                // A `.env` the edit created, and left with nothing, goes again.
+                Some(edited.map_err(refuse)?).filter(|edited| !edited.trim().is_empty())
+            }
+        };
+        match edited {
+            Some(contents) => write_atomically(path, contents.as_bytes()),
+            None => remove(path),
         }
-    };
-    let current = current.as_deref();
-    if current == wanted.map(str::as_bytes) {
-        return Ok(());
     }
-    if current != expected.map(str::as_bytes) {
-        return Err(ComposeFileError::ChangedSincePlan {
-            path: path.to_owned(),
-        });
-    }
-    match wanted {
-        Some(contents) => write_atomically(path, contents.as_bytes()),
-        None => remove(path),
+
+    fn value_changed(&self, expected: Option<&str>, found: Option<&str>) -> ComposeFileError {
+        let text = |value: Option<&str>| value.unwrap_or("(not set)").to_owned();
+        ComposeFileError::ValueChanged {
+            path: self.path.clone(),
+            target: self.target.to_string(),
+            expected: text(expected),
+            found: text(found),
+        }
     }
 }
 
@@ -181,24 +246,53 @@ mod tests {
         assert_eq!(fs::read_to_string(&real).unwrap(), "new");
     }
 
-    #[test]
-    fn reverting_an_edit_that_created_the_file_removes_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let edit = ImageEdit {
+    fn env_edit(path: &Path, old_value: Option<&str>) -> ImageEdit {
+        ImageEdit {
             service: "web".into(),
-            path: dir.path().join(".env"),
-            old_contents: None,
-            new_contents: "IMAGE=app:2\n".into(),
+            path: path.to_owned(),
+            target: EditTarget::EnvVariable { name: "APP".into() },
+            old_value: old_value.map(str::to_owned),
+            new_value: "app:2".into(),
             old_image: "app:1".into(),
             new_image: "app:2".into(),
             diff: String::new(),
             also_affected: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn reverting_an_edit_that_created_the_file_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let edit = env_edit(&dir.path().join(".env"), None);
         edit.apply().unwrap();
-        assert_eq!(fs::read_to_string(&edit.path).unwrap(), "IMAGE=app:2\n");
+        assert_eq!(fs::read_to_string(&edit.path).unwrap(), "APP=app:2\n");
         edit.revert().unwrap();
         assert!(!edit.path.exists());
         // Reverting again (as crash recovery might) is harmless.
         edit.revert().unwrap();
+    }
+
+    #[test]
+    fn reverting_keeps_what_others_wrote_beside_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        fs::write(&path, "APP=app:1\n").unwrap();
+        let edit = env_edit(&path, Some("app:1"));
+        edit.apply().unwrap();
+        fs::write(&path, "APP=app:2\nWORKER=worker:7\n").unwrap();
+        edit.revert().unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "APP=app:1\nWORKER=worker:7\n"
+        );
+
+        fs::write(&path, "APP=app:3\n").unwrap();
+        let error = edit.apply().unwrap_err();
+        assert!(
+            matches!(error, ComposeFileError::ValueChanged { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("app:3"), "{error}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "APP=app:3\n");
     }
 }

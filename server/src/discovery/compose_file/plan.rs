@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::locate::{InFile, Located, service_image};
 use super::variables::{self, Interpolation};
 use super::yaml::{self, Document, Node};
-use super::{ComposeFileError, ComposeProject, ImageEdit, Refusal, diff, dotenv};
+use super::{ComposeFileError, ComposeProject, EditTarget, ImageEdit, Refusal, diff, dotenv};
 
 /// What compose will run for a service, and where that is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,16 +232,22 @@ pub fn plan_image_change(
         return Err(refuse(&image.file, service, reason));
     }
     let compose_text = &found.loaded.text;
-    let edit_env =
-        |name: &str, value: &str| -> Result<(PathBuf, Option<String>, String), ComposeFileError> {
-            let path = project.env_file();
-            let new = dotenv::set(env_text.as_deref().unwrap_or_default(), name, value)
-                .map_err(|reason| refuse(&path, service, reason))?;
-            Ok((path, env_text.clone(), new))
-        };
-    let (path, old_contents, new_contents) = match &image.interpolation {
+    let env_path = project.env_file();
+    let env_value = |name: &str| {
+        env_text
+            .as_deref()
+            .and_then(|text| dotenv::value(text, name))
+    };
+    // The value the edit writes, and the file text it gives (for the revision's diff only:
+    // applying re-reads the file).
+    let (path, target, old_value, new_value, old_text, new_text) = match &image.interpolation {
         _ if new_image == image.resolved => (
             image.file.clone(),
+            EditTarget::ServiceImage {
+                service: service.to_owned(),
+            },
+            Some(image.raw.clone()),
+            image.raw.clone(),
             Some(compose_text.clone()),
             compose_text.clone(),
         ),
@@ -253,23 +259,43 @@ pub fn plan_image_change(
                 new_image,
             )
             .map_err(|reason| refuse(&image.file, service, reason))?;
-            (image.file.clone(), Some(compose_text.clone()), new)
+            (
+                image.file.clone(),
+                EditTarget::ServiceImage {
+                    service: service.to_owned(),
+                },
+                Some(image.raw.clone()),
+                new_image.to_owned(),
+                Some(compose_text.clone()),
+                new,
+            )
         }
-        Interpolation::Variable { name } => edit_env(name, new_image)?,
-        Interpolation::TagVariable { name, repository } => {
-            let tag = new_image
-                .strip_prefix(repository.as_str())
-                .and_then(|rest| rest.strip_prefix(':'))
-                .filter(|tag| is_valid_tag(tag));
-            let Some(tag) = tag else {
-                let reason = Refusal::RepositoryFixed {
-                    repository: repository.clone(),
-                    variable: name.clone(),
-                    new_image: new_image.to_owned(),
-                };
-                return Err(refuse(&image.file, service, reason));
+        Interpolation::Variable { name } | Interpolation::TagVariable { name, .. } => {
+            let value = match &image.interpolation {
+                Interpolation::TagVariable { repository, .. } => new_image
+                    .strip_prefix(repository.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .filter(|tag| is_valid_tag(tag))
+                    .ok_or_else(|| {
+                        let reason = Refusal::RepositoryFixed {
+                            repository: repository.clone(),
+                            variable: name.clone(),
+                            new_image: new_image.to_owned(),
+                        };
+                        refuse(&image.file, service, reason)
+                    })?,
+                _ => new_image,
             };
-            edit_env(name, tag)?
+            let new = dotenv::set(env_text.as_deref().unwrap_or_default(), name, value)
+                .map_err(|reason| refuse(&env_path, service, reason))?;
+            (
+                env_path.clone(),
+                EditTarget::EnvVariable { name: name.clone() },
+                env_value(name).map(|(value, _)| value),
+                value.to_owned(),
+                env_text.clone(),
+                new,
+            )
         }
         Interpolation::Mixed => {
             return Err(refuse(
@@ -281,22 +307,29 @@ pub fn plan_image_change(
     };
     let also_affected = match &image.interpolation {
         Interpolation::Variable { name } | Interpolation::TagVariable { name, .. }
-            if old_contents.as_ref() != Some(&new_contents) =>
+            if old_value.as_deref() != Some(new_value.as_str()) =>
         {
             services_using_variable(&files, name, service)
         }
         _ => Vec::new(),
     };
+    // A `.env` holds secrets beside the image: its diff shows the changed line alone.
+    let context = match target {
+        EditTarget::ServiceImage { .. } => diff::CONTEXT,
+        EditTarget::EnvVariable { .. } => 0,
+    };
     let diff = diff::unified(
         &path.display().to_string(),
-        old_contents.as_deref(),
-        &new_contents,
+        old_text.as_deref(),
+        &new_text,
+        context,
     );
     Ok(ImageEdit {
         service: service.to_owned(),
         path,
-        old_contents,
-        new_contents,
+        target,
+        old_value,
+        new_value,
         old_image: image.resolved,
         new_image: new_image.to_owned(),
         diff,

@@ -1,5 +1,5 @@
 //! Writing: atomically (readers see the old file or the new one, never a mix), keeping mode
-//! and owner, only over the contents the plan was made from, and leaving no temporary files.
+//! and owner, only over the value the plan was made from, and leaving no temporary files.
 
 use std::fs::{self, File, Permissions};
 use std::io::Read;
@@ -86,19 +86,42 @@ fn the_file_is_replaced_whole_and_nothing_else_in_the_directory_changes() {
 }
 
 #[test]
-fn a_change_between_plan_and_apply_is_refused() {
+fn a_change_elsewhere_between_plan_and_apply_is_kept() {
     let (dir, project) = golden_in_busy_directory();
     let compose = dir.path().join("compose.yaml");
     let edit = plan_tag_change(&project, "web", "1.1.0").unwrap();
     let edited_by_someone = read(&compose).replace("# pinned by CI", "# pinned by ops");
     fs::write(&compose, &edited_by_someone).unwrap();
+
+    edit.apply().unwrap();
+    assert_eq!(
+        read(&compose),
+        read(&fixture("golden/compose.web-1.1.0.yaml"))
+            .replace("# pinned by CI", "# pinned by ops")
+    );
+}
+
+#[test]
+fn a_change_of_the_value_itself_between_plan_and_apply_is_refused() {
+    let (dir, project) = golden_in_busy_directory();
+    let compose = dir.path().join("compose.yaml");
+    let edit = plan_tag_change(&project, "web", "1.1.0").unwrap();
+    plan_tag_change(&project, "web", "1.0.7")
+        .unwrap()
+        .apply()
+        .unwrap();
+    let edited_by_someone = read(&compose);
     let names_before = names_in(dir.path());
 
     let error = edit.apply().unwrap_err();
-    assert!(matches!(error, ComposeFileError::ChangedSincePlan { .. }));
     assert!(
-        error.to_string().contains(&compose.display().to_string()),
+        matches!(error, ComposeFileError::ValueChanged { .. }),
         "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(&compose.display().to_string()) && message.contains("1.0.7"),
+        "{message}"
     );
     assert_eq!(read(&compose), edited_by_someone);
     assert_eq!(names_in(dir.path()), names_before);
@@ -120,18 +143,35 @@ fn revert_restores_the_old_bytes_and_mode_and_is_safe_to_repeat() {
 }
 
 #[test]
-fn revert_refuses_to_undo_someone_elses_later_change() {
+fn revert_keeps_another_services_later_change() {
     let (dir, project) = golden_in_busy_directory();
     let compose = dir.path().join("compose.yaml");
     let edit = plan_tag_change(&project, "web", "1.1.0").unwrap();
     edit.apply().unwrap();
-    plan_tag_change(&project, "cache", "7.4")
+    let cache = plan_tag_change(&project, "cache", "7.4").unwrap();
+    cache.apply().unwrap();
+
+    edit.revert().unwrap();
+    let text = read(&compose);
+    assert!(text.contains("redis:7.4"), "{text}");
+    // Reverting the other edit too gives the original bytes back.
+    cache.revert().unwrap();
+    assert_eq!(read(&compose), read(&fixture("golden/compose.yaml")));
+}
+
+#[test]
+fn revert_refuses_to_undo_someone_elses_change_of_the_same_value() {
+    let (dir, project) = golden_in_busy_directory();
+    let compose = dir.path().join("compose.yaml");
+    let edit = plan_tag_change(&project, "web", "1.1.0").unwrap();
+    edit.apply().unwrap();
+    plan_tag_change(&project, "web", "1.2.0")
         .unwrap()
         .apply()
         .unwrap();
     assert!(matches!(
         edit.revert(),
-        Err(ComposeFileError::ChangedSincePlan { .. })
+        Err(ComposeFileError::ValueChanged { .. })
     ));
-    assert!(read(&compose).contains("redis:7.4"));
+    assert!(read(&compose).contains("1.2.0"));
 }

@@ -100,7 +100,7 @@ fn a_missing_dot_env_is_created_and_removed_again_on_revert() {
     let dir = project_with(&[("env/compose.yaml", "compose.yaml")]);
     let project = ComposeProject::new(vec![dir.path().join("compose.yaml")]);
     let edit = plan_tag_change(&project, "api", "2.0").unwrap();
-    assert_eq!(edit.old_contents, None);
+    assert_eq!(edit.old_value, None);
     edit.apply().unwrap();
     assert_eq!(
         read(&dir.path().join(".env")),
@@ -163,7 +163,28 @@ fn a_dot_env_changed_after_planning_is_not_overwritten() {
     fs::write(&env_file, "APP_TAG=1.0.9\n").unwrap();
     assert!(matches!(
         edit.apply(),
-        Err(ComposeFileError::ChangedSincePlan { .. })
+        Err(ComposeFileError::ValueChanged { .. })
     ));
     assert_eq!(read(&env_file), "APP_TAG=1.0.9\n");
+}
+
+#[test]
+fn the_revision_keeps_the_one_value_and_no_other_line_of_dot_env() {
+    let (_dir, project) = env_project();
+    let edit = plan_tag_change(&project, "web", "1.1.0").unwrap();
+    assert_eq!(
+        (edit.old_value.as_deref(), edit.new_value.as_str()),
+        (Some("1.0.0"), "1.1.0")
+    );
+    // The stored form of the edit and its diff: `.env` holds secrets beside the tag.
+    let stored = serde_json::to_string(&edit).unwrap();
+    for other_line in ["postgres:16", "APP=sidecar", "Written by CI"] {
+        assert!(!stored.contains(other_line), "{other_line} in {stored}");
+        assert!(
+            !edit.diff.contains(other_line),
+            "{other_line} in {}",
+            edit.diff
+        );
+    }
+    assert!(edit.diff.contains("+export APP_TAG=1.1.0"), "{}", edit.diff);
 }
