@@ -1,6 +1,7 @@
 //! The dashboard against a real registry and a real compose project: a new tag and "Check
 //! now" turn the badge Deploying… then Synced without a reload, and Rollback on the service
-//! page brings the older version back with the newer tag ignored.
+//! page brings the older version back with the newer tag ignored, even when the browser
+//! leaves the page while the rollback runs.
 
 use std::time::{Duration, Instant};
 
@@ -146,21 +147,28 @@ async fn drive(
     assert!(running.text().await?.contains("Running"));
     rollback.click().await?;
 
-    let result = client
-        .find(Locator::Css(r#"[data-testid="action-result"]"#))
-        .await?;
+    // Navigate away at once: the browser drops the rollback's request while compose is still
+    // stopping the old container. The rollout is the server's own task, so it goes on.
+    let service_path = client.current_url().await?.path().to_owned();
+    client.goto(&server.url("/")).await?;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let text = result.text().await?;
-        if text == "Rollback to 1.0.0: Verified" {
+        let badge = client.find(Locator::Css(BADGE)).await?.text().await?;
+        let image = client
+            .find(Locator::Css(r#"[data-service="app"] .image"#))
+            .await?
+            .text()
+            .await?;
+        if badge == "Synced" && image.ends_with(":1.0.0") {
             break;
         }
         anyhow::ensure!(
-            !text.contains("failed") && Instant::now() < deadline,
-            "the rollback did not verify: {text:?}"
+            badge != "Out of sync" && Instant::now() < deadline,
+            "the rollback did not verify after the page was left (badge {badge:?}, image {image:?})"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    client.goto(&server.url(&service_path)).await?;
     let restored = client
         .wait()
         .at_most(Duration::from_secs(10))

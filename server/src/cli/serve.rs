@@ -17,6 +17,10 @@ use crate::events::EventBus;
 use crate::store::Store;
 use crate::web::{self, AppState};
 
+/// At shutdown, how long a running rollout may take beyond its verification's own limits
+/// (a pull, a container that is slow to stop).
+const ROLLOUT_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()> {
     let store = Store::open(&config.server.database_url)
         .await
@@ -76,6 +80,10 @@ pub async fn run(config: Config, env_file: Option<PathBuf>) -> anyhow::Result<()
     let served = web::serve(listener, state).await;
     shutdown.cancel();
     scheduler.await.context("the scheduler task panicked")?;
+    // A deploy or rollback under way is never cut off between stopping the old container
+    // and starting the new one: give it the time its verification may take.
+    let limit = config.engine.health_timeout + config.engine.health_stable + ROLLOUT_GRACE;
+    engine.finish_rollouts(limit).await;
     store.close().await;
     tracing::info!("Berth stopped");
     Ok(served?)

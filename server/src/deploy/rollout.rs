@@ -1,26 +1,34 @@
 //! One deploy of one service, start to verdict:
 //!
-//! 1. take the service's lock (a second deploy of it is refused, never interleaved);
+//! 1. take the service's lock (a second deploy of it is refused, never interleaved), then
+//!    wait for the files it may write (rollouts that share a compose file or `.env` queue);
 //! 2. open a revision and mark the service `Deploying`, before anything is touched;
-//! 3. plan the compose edit and store it with the revision, then write it atomically;
+//! 3. plan the compose edit (one value) and store it with the revision, then write it
+//!    atomically;
 //! 4. `compose pull SERVICE`, `compose up -d --no-deps SERVICE` (`--force-recreate` for a
 //!    rollback), their output kept in the revision's log;
 //! 5. verify (see [`super::health`]); verified: record the new tag and digest, `Synced`.
 //!
 //! A failure before `up` reverts the edit and leaves the old container running. A failure of
-//! `up` or of verification restores the old compose file and image, recreates and verifies
-//! it, ignores the failed tag, and records the revision as rolled back with the reason and
-//! the container's last log lines.
+//! `up` or of verification restores the old value and image, recreates and verifies it,
+//! ignores the failed tag, and records the revision as rolled back with the reason and the
+//! container's last log lines.
+//!
+//! A rollout runs as a task of its own ([`Rollout::run`]): whoever asked for it may stop
+//! waiting (a client that disconnects, a request that times out) without cutting it off
+//! between stopping the old container and starting the new one.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use app::model::SyncState;
 use chrono::{DateTime, Utc};
+use tokio_util::task::TaskTracker;
 
 use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
 use super::failpoint;
 use super::health::{self, HealthPolicy};
-use super::locks::ServiceLocks;
+use super::locks::DeployLocks;
 use super::scanning::{self, ScannedDeploy, Scanning};
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
@@ -44,7 +52,7 @@ pub enum RolloutError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeployKind {
     Deploy,
-    /// A rollback: the same steps, with `--force-recreate`.
+    /// A rollback: the same steps, with `--force-recreate`, the target pinned while it runs.
     Rollback,
 }
 
@@ -69,6 +77,9 @@ pub struct DeployRequest {
     pub kind: DeployKind,
     pub actor: String,
     pub probe_url: Option<String>,
+    /// For a rollback: the tags that ranked above its target when it was asked for, ignored
+    /// once it verifies, so the service stays there until a newer tag appears.
+    pub ranked_above: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +92,16 @@ pub enum DeployOutcome {
     Failed { revision_id: i64, reason: String },
     /// The new version was started, failed, and the previous one was restored.
     RolledBack { revision_id: i64, reason: String },
+}
+
+impl DeployOutcome {
+    fn verdict(&self) -> &'static str {
+        match self {
+            DeployOutcome::Verified { .. } => "verified",
+            DeployOutcome::Failed { .. } => "failed",
+            DeployOutcome::RolledBack { .. } => "rolled back",
+        }
+    }
 }
 
 /// A step that failed, in words for the revision and the dashboard.
@@ -103,6 +124,7 @@ enum StepError {
     Verify(#[source] health::HealthError),
 }
 
+#[derive(Clone)]
 pub struct Rollout {
     pub store: Store,
     pub docker: Arc<dyn DockerApi>,
@@ -110,23 +132,129 @@ pub struct Rollout {
     pub events: EventBus,
     pub clock: Arc<dyn Clock>,
     pub health: HealthPolicy,
-    pub locks: ServiceLocks,
+    pub locks: DeployLocks,
+    /// Every rollout task, so that shutdown can let them reach their verdict.
+    pub tasks: TaskTracker,
     /// Trivy, when the configuration turns it on.
     pub scanning: Option<Scanning>,
 }
 
 impl Rollout {
-    pub async fn deploy(&self, request: &DeployRequest) -> Result<DeployOutcome, RolloutError> {
-        let Some(_lock) = self.locks.try_acquire(request.service_id) else {
+    /// Run the rollout as a task of its own and wait for its verdict. Dropping the returned
+    /// future stops the waiting, never the rollout.
+    pub async fn run(
+        self: &Arc<Self>,
+        request: DeployRequest,
+    ) -> Result<DeployOutcome, RolloutError> {
+        let rollout = self.clone();
+        self.tasks
+            .spawn(async move { rollout.deploy(&request).await })
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+    }
+
+    /// Is a rollout of the service running (or waiting its turn)?
+    pub fn is_busy(&self, service_id: i64) -> bool {
+        self.locks.is_busy(service_id)
+    }
+
+    /// Let the running rollouts reach their verdict, for at most `limit`; returns how many
+    /// were still running then (the next start recovers those).
+    pub async fn finish(&self, limit: Duration) -> usize {
+        self.tasks.close();
+        if !self.tasks.is_empty() {
+            tracing::info!(
+                running = self.tasks.len(),
+                "waiting for running deploys to reach their verdict"
+            );
+        }
+        match tokio::time::timeout(limit, self.tasks.wait()).await {
+            Ok(()) => 0,
+            Err(_) => self.tasks.len(),
+        }
+    }
+
+    #[tracing::instrument(name = "rollout", skip_all, fields(
+        project = %request.project, service = %request.service, tag = %request.tag,
+        kind = request.kind.as_str(), actor = %request.actor))]
+    async fn deploy(&self, request: &DeployRequest) -> Result<DeployOutcome, RolloutError> {
+        let Some(_service) = self.locks.try_service(request.service_id) else {
             return Err(RolloutError::Busy {
                 project: request.project.clone(),
                 service: request.service.clone(),
             });
         };
+        let files = request.compose.files.iter().cloned();
+        let _files = self
+            .locks
+            .files(files.chain([request.compose.env_file()]))
+            .await;
+        let started = Instant::now();
+        let operator_pin = match request.kind {
+            DeployKind::Rollback => {
+                let record = self.store.service(request.service_id).await?;
+                self.store
+                    .set_pin(request.service_id, Some(&request.tag))
+                    .await?;
+                record.and_then(|record| record.pinned_tag)
+            }
+            DeployKind::Deploy => None,
+        };
+        let outcome = self.deploy_locked(request).await;
+        if request.kind == DeployKind::Rollback {
+            // The rollback's own pin goes; one a person set before it stays.
+            self.store
+                .set_pin(request.service_id, operator_pin.as_deref())
+                .await?;
+            if let Ok(DeployOutcome::Verified { .. }) = outcome {
+                let reason = format!("ranked above {} at a rollback", request.tag);
+                for tag in &request.ranked_above {
+                    self.store
+                        .ignore_tag(
+                            request.service_id,
+                            tag,
+                            &reason,
+                            &request.actor,
+                            self.clock.now(),
+                        )
+                        .await?;
+                }
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        match &outcome {
+            Ok(DeployOutcome::Verified { .. }) => {
+                tracing::info!(
+                    seconds,
+                    verdict = "verified",
+                    "{} finished",
+                    request.kind.as_str()
+                );
+            }
+            Ok(
+                failed @ (DeployOutcome::Failed { reason, .. }
+                | DeployOutcome::RolledBack { reason, .. }),
+            ) => {
+                tracing::warn!(seconds, verdict = failed.verdict(), %reason, "{} finished", request.kind.as_str());
+            }
+            Err(error) => {
+                tracing::error!(seconds, error = %crate::engine::error_chain(error), "{} could not be recorded", request.kind.as_str());
+            }
+        }
+        outcome
+    }
+
+    async fn deploy_locked(&self, request: &DeployRequest) -> Result<DeployOutcome, RolloutError> {
         let previous = blocking(compose_file::read_service_image, request)
             .await
             .ok();
         let previous_tag = previous.as_ref().and_then(|image| tag_of(&image.resolved));
+        tracing::info!(
+            from = previous_tag.as_deref().unwrap_or("(unknown)"),
+            to = %request.tag,
+            "{} started",
+            request.kind.as_str()
+        );
         let revision_id = self
             .store
             .open_revision(&NewRevision {
@@ -373,7 +501,6 @@ impl Rollout {
         revision_id: i64,
         reason: String,
     ) -> Result<DeployOutcome, RolloutError> {
-        tracing::warn!(project = %request.project, service = %request.service, tag = %request.tag, %reason, "deploy failed");
         self.store
             .close_revision(
                 revision_id,

@@ -114,12 +114,13 @@ impl Engine {
         self.audit(&record, "deploy_requested", actor, json!({ "tag": tag }))
             .await?;
         let request = request_for(&record, &discovered, &tag, DeployKind::Deploy, actor);
-        Ok(self.rollout.deploy(&request).await?)
+        Ok(self.rollout.run(request).await?)
     }
 
     /// Roll back to `to` (default: the newest verified revision older than the running one):
     /// pin it, deploy it with `--force-recreate`, and on success clear the pin and ignore every
-    /// tag that ranked above it, so the service stays there until a newer tag appears.
+    /// tag that ranked above it, so the service stays there until a newer tag appears (the
+    /// rollout does the bookkeeping, so it holds when the caller stops waiting).
     pub async fn rollback(
         &self,
         selector: &str,
@@ -139,7 +140,6 @@ impl Engine {
         };
         let discovered = self.discovered(&record).await?;
         let above = self.tags_ranked_above(&record, &target).await?;
-        self.store.set_pin(record.id, Some(&target)).await?;
         self.audit(
             &record,
             "rollback_requested",
@@ -147,25 +147,9 @@ impl Engine {
             json!({ "to": target, "ignoring": above }),
         )
         .await?;
-        let request = request_for(&record, &discovered, &target, DeployKind::Rollback, actor);
-        let outcome = self.rollout.deploy(&request).await;
-        self.store.set_pin(record.id, None).await?;
-        let outcome = outcome?;
-        if let DeployOutcome::Verified { .. } = outcome {
-            let now = self.clock.now();
-            for tag in &above {
-                self.store
-                    .ignore_tag(
-                        record.id,
-                        tag,
-                        &format!("ranked above {target} at a rollback"),
-                        actor,
-                        now,
-                    )
-                    .await?;
-            }
-        }
-        Ok(outcome)
+        let mut request = request_for(&record, &discovered, &target, DeployKind::Rollback, actor);
+        request.ranked_above = above;
+        Ok(self.rollout.run(request).await?)
     }
 
     /// Every tag the registry offers now that ranks above `target`.
@@ -228,7 +212,7 @@ impl Engine {
         };
         self.store.set_pin(record.id, Some(&tag)).await?;
         self.store
-            .set_state(record.id, SyncState::Pinned, None)
+            .set_state_unless_deploying(record.id, SyncState::Pinned)
             .await?;
         self.audit(&record, "pin", actor, json!({ "tag": tag }))
             .await?;
@@ -244,7 +228,9 @@ impl Engine {
         } else {
             SyncState::Synced
         };
-        self.store.set_state(record.id, state, None).await?;
+        self.store
+            .set_state_unless_deploying(record.id, state)
+            .await?;
         self.audit(&record, "unpin", actor, json!({})).await?;
         Ok(())
     }
@@ -334,5 +320,6 @@ fn request_for(
         kind,
         actor: actor.to_owned(),
         probe_url: discovered.probe_http.clone(),
+        ranked_above: Vec::new(),
     }
 }

@@ -37,6 +37,7 @@ impl Engine {
     }
 
     /// A cycle over the discovered services `wanted` keeps (by their image reference).
+    #[tracing::instrument(name = "check", skip_all, fields(dry_run))]
     pub(super) async fn check(
         &self,
         dry_run: bool,
@@ -68,6 +69,7 @@ impl Engine {
             if !dry_run
                 && let (Action::Deploy { tag }, Some(request)) =
                     (&report.action, decision::deploy_request(item, &report))
+                && !self.rollout.is_busy(request.service_id)
             {
                 deploys.push((reports.len(), tag.clone(), request));
             }
@@ -79,13 +81,14 @@ impl Engine {
                 .await?;
         }
 
-        let outcomes: Vec<_> = futures::stream::iter(deploys)
-            .map(|(index, tag, request)| async move {
-                (index, tag, self.rollout.deploy(&request).await)
-            })
-            .buffer_unordered(DEPLOY_CONCURRENCY)
-            .collect()
-            .await;
+        let outcomes: Vec<_> =
+            futures::stream::iter(deploys)
+                .map(|(index, tag, request)| async move {
+                    (index, tag, self.rollout.run(request).await)
+                })
+                .buffer_unordered(DEPLOY_CONCURRENCY)
+                .collect()
+                .await;
         for (index, tag, outcome) in outcomes {
             reports[index].action = match outcome {
                 Ok(DeployOutcome::Verified { .. }) => Action::Deployed { tag },
@@ -165,7 +168,8 @@ impl Engine {
     }
 
     /// The cycle's findings, stored in one transaction, then announced: a dashboard that
-    /// reads on an event sees what the event says.
+    /// reads on an event sees what the event says. A state event goes out only for a state
+    /// that changed, and never for a service a rollout owns (the store leaves those alone).
     async fn record(
         &self,
         prepared: &[Prepared],
@@ -174,7 +178,8 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let mut checks = Vec::with_capacity(reports.len());
-        let mut events = Vec::with_capacity(reports.len() * 2);
+        let mut states = Vec::with_capacity(reports.len());
+        let mut events = Vec::new();
         for ((item, report), explanation) in prepared.iter().zip(reports).zip(explanations) {
             let Some(id) = item.service_id else { continue };
             let detail = match &report.action {
@@ -194,7 +199,7 @@ impl Engine {
                 detail,
                 at,
             });
-            events.push(Event::ServiceState {
+            states.push(Event::ServiceState {
                 service_id: id,
                 project: report.project.clone(),
                 service: report.service.clone(),
@@ -203,8 +208,12 @@ impl Engine {
             });
             events.extend(decision::update_available(id, item, report));
         }
-        self.store.record_checks(&checks).await?;
-        for event in events {
+        let changed = self.store.record_checks(&checks).await?;
+        let states = states
+            .into_iter()
+            .zip(changed)
+            .filter_map(|(event, changed)| changed.then_some(event));
+        for event in states.chain(events) {
             self.events.publish(event);
         }
         Ok(())

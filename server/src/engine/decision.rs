@@ -284,5 +284,6 @@ pub(super) fn deploy_request(item: &Prepared, report: &ServiceReport) -> Option<
         },
         actor: "berth".to_owned(),
         probe_url: discovered.probe_http.clone(),
+        ranked_above: Vec::new(),
     })
 }

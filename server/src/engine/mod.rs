@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::deploy::compose::ComposeApi;
 use crate::deploy::health::HealthPolicy;
-use crate::deploy::locks::ServiceLocks;
+use crate::deploy::locks::DeployLocks;
 use crate::deploy::rollout::Rollout;
 use crate::deploy::scanning::Scanning;
 use crate::discovery::DiscoveryError;
@@ -54,6 +55,8 @@ pub struct Adapters {
     pub registry: Arc<dyn RegistryApi>,
 }
 
+/// A handle on the engine; clones share everything (the rollouts' tasks and locks too).
+#[derive(Clone)]
 pub struct Engine {
     store: Store,
     events: EventBus,
@@ -61,7 +64,7 @@ pub struct Engine {
     /// The env file named with `--env-file`, if any; re-read every cycle.
     env_file: Option<PathBuf>,
     adapters: Adapters,
-    rollout: Rollout,
+    rollout: Arc<Rollout>,
 }
 
 impl Engine {
@@ -80,7 +83,8 @@ impl Engine {
             events: events.clone(),
             clock: clock.clone(),
             health,
-            locks: ServiceLocks::default(),
+            locks: DeployLocks::default(),
+            tasks: TaskTracker::new(),
             scanning: None,
         };
         Engine {
@@ -89,14 +93,29 @@ impl Engine {
             clock,
             env_file,
             adapters,
-            rollout,
+            rollout: Arc::new(rollout),
         }
     }
 
     /// Turn on Trivy in the deploy path (the gate, and the scan after each deploy).
     pub fn with_scanning(mut self, scanning: Scanning) -> Engine {
-        self.rollout.scanning = Some(scanning);
+        self.rollout = Arc::new(Rollout {
+            scanning: Some(scanning),
+            ..(*self.rollout).clone()
+        });
         self
+    }
+
+    /// At shutdown: let running deploys and rollbacks reach their verdict, for at most
+    /// `limit` (a rollout still running then is converged by the next start's recovery).
+    pub async fn finish_rollouts(&self, limit: Duration) {
+        let left = self.rollout.finish(limit).await;
+        if left > 0 {
+            tracing::warn!(
+                running = left,
+                "stopping with deploys still running; the next start will recover them"
+            );
+        }
     }
 
     pub fn store(&self) -> &Store {

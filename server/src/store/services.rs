@@ -185,7 +185,9 @@ impl Store {
         row.map(ServiceRecord::try_from).transpose()
     }
 
-    /// Insert a service, or refresh what discovery knows about it. Returns its id.
+    /// Insert a service, or refresh what discovery knows about it. Returns its id. The
+    /// current tag stays as it is while a deploy of the service is open: the compose file
+    /// already names the candidate then, which is not running until it verified.
     pub async fn upsert_service(&self, service: &NewService) -> Result<i64, StoreError> {
         upsert(&self.pool, service).await
     }
@@ -209,25 +211,25 @@ impl Store {
         Ok(ids)
     }
 
-    /// Record the outcome of a check: state, best candidate, explanation and detail.
-    pub async fn record_check(&self, check: &CheckRecord<'_>) -> Result<(), StoreError> {
-        record(&self.pool, check).await
-    }
-
-    /// Every service's check of one cycle, in one transaction.
-    pub async fn record_checks(&self, checks: &[CheckRecord<'_>]) -> Result<(), StoreError> {
+    /// Every service's check of one cycle, in one transaction. Returns, per check, whether
+    /// the service's state or detail changed. While a deploy of a service is open (its
+    /// revision `in_progress`), its state belongs to that rollout: a check records its
+    /// candidate and explanation but leaves the state alone.
+    pub async fn record_checks(&self, checks: &[CheckRecord<'_>]) -> Result<Vec<bool>, StoreError> {
         let mut transaction = self
             .pool
             .begin()
             .await
             .map_err(query_error("begin recording checks"))?;
+        let mut changed = Vec::with_capacity(checks.len());
         for check in checks {
-            record(&mut *transaction, check).await?;
+            changed.push(record(&mut transaction, check).await?);
         }
         transaction
             .commit()
             .await
-            .map_err(query_error("commit recorded checks"))
+            .map_err(query_error("commit recorded checks"))?;
+        Ok(changed)
     }
 
     pub async fn set_state(
@@ -244,6 +246,27 @@ impl Store {
             .await
             .map_err(query_error("set service state"))?;
         Ok(())
+    }
+
+    /// [`Store::set_state`] for a change a person makes (a pin, an unpin), which must not
+    /// overwrite the state of a deploy under way: that belongs to its rollout. Returns whether
+    /// the state was set.
+    pub async fn set_state_unless_deploying(
+        &self,
+        id: i64,
+        state: SyncState,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE services SET state = ?, detail = NULL WHERE id = ?
+                 AND NOT EXISTS (SELECT 1 FROM revisions
+                                 WHERE service_id = services.id AND verdict = 'in_progress')",
+        )
+        .bind(state.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("set service state"))?;
+        Ok(result.rows_affected() > 0)
     }
 
     /// A deploy verified: the service now runs `tag` at `digest`.
@@ -299,7 +322,10 @@ async fn upsert<'e>(
              project_dir, unmanageable, container_id, container_status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (project, name) DO UPDATE SET image = excluded.image,
-             current_tag = excluded.current_tag, source = excluded.source,
+             current_tag = CASE WHEN EXISTS (SELECT 1 FROM revisions
+                     WHERE service_id = services.id AND verdict = 'in_progress')
+                 THEN services.current_tag ELSE excluded.current_tag END,
+             source = excluded.source,
              compose_files = excluded.compose_files, project_dir = excluded.project_dir,
              unmanageable = excluded.unmanageable, container_id = excluded.container_id,
              container_status = excluded.container_status
@@ -325,24 +351,39 @@ async fn upsert<'e>(
     .map_err(query_error("upsert service"))
 }
 
-async fn record<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
+/// One check: the state and detail only when they change and no rollout owns the service
+/// (which is what the returned flag says), the rest always.
+async fn record(
+    transaction: &mut sqlx::SqliteConnection,
     check: &CheckRecord<'_>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE services SET state = ?, best_candidate = ?, explanation = ?, detail = ?,
-             last_checked_at = ? WHERE id = ?",
+) -> Result<bool, StoreError> {
+    let changed = sqlx::query(
+        "UPDATE services SET state = ?, detail = ? WHERE id = ?
+             AND (state IS NOT ? OR detail IS NOT ?)
+             AND NOT EXISTS (SELECT 1 FROM revisions
+                             WHERE service_id = services.id AND verdict = 'in_progress')",
     )
     .bind(check.state.as_str())
+    .bind(check.detail)
+    .bind(check.id)
+    .bind(check.state.as_str())
+    .bind(check.detail)
+    .execute(&mut *transaction)
+    .await
+    .map_err(query_error("record check state"))?
+    .rows_affected()
+        > 0;
+    sqlx::query(
+        "UPDATE services SET best_candidate = ?, explanation = ?, last_checked_at = ? WHERE id = ?",
+    )
     .bind(check.best_candidate)
     .bind(check.explanation)
-    .bind(check.detail)
     .bind(check.at)
     .bind(check.id)
-    .execute(executor)
+    .execute(&mut *transaction)
     .await
     .map_err(query_error("record check"))?;
-    Ok(())
+    Ok(changed)
 }
 
 #[cfg(test)]

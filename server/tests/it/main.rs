@@ -12,6 +12,7 @@ mod notify;
 mod ranking;
 mod registry;
 mod rollback;
+mod rollout;
 mod scan;
 mod scan_gate;
 mod webhook;

@@ -25,7 +25,11 @@ pub struct ApiServer {
 impl ApiServer {
     /// Serve `engine` (reading `env_file`) with its `store`.
     pub async fn start(engine: Engine, store: Store, env_file: &Path) -> ApiServer {
-        let engine = Arc::new(engine);
+        ApiServer::start_shared(Arc::new(engine), store, env_file).await
+    }
+
+    /// [`ApiServer::start`] with an engine the test drives too (a scheduler of its own).
+    pub async fn start_shared(engine: Arc<Engine>, store: Store, env_file: &Path) -> ApiServer {
         let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config::load(Some(env_file)).unwrap();
