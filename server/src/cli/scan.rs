@@ -7,10 +7,13 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
+use crate::registry::{ImageRef, Registries, RegistryApi};
 use crate::scan::export::{self, ExportFormat};
 use crate::scan::report::Severity;
 use crate::scan::trivy::TrivyScanner;
-use crate::scan::{Availability, ScanConfig, ScanOutcome, ScanTarget, Scanner};
+use crate::scan::{
+    Availability, RegistryCredentials, ScanConfig, ScanOutcome, ScanTarget, Scanner,
+};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -58,6 +61,22 @@ pub async fn run(args: ScanArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     if args.insecure {
         target = target.insecure_registry();
+    }
+    // A private image not in the local engine is read from its registry: with Berth's login
+    // to it, when the env file has one.
+    if !args.archive
+        && let Ok(reference) = ImageRef::parse(&args.image)
+    {
+        let registries = Registries::from_config(config).context("configuring the registries")?;
+        let login = registries
+            .pull_login(&reference)
+            .await
+            .with_context(|| format!("logging in to {}", reference.registry))?;
+        if let Some((username, password)) =
+            login.and_then(|login| login.credentials.user_and_password())
+        {
+            target = target.with_credentials(RegistryCredentials::Basic { username, password });
+        }
     }
     let outcome = scanner
         .scan(&target)

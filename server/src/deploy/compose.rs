@@ -37,6 +37,9 @@ pub struct ComposeTarget {
     pub project: String,
     pub files: Vec<PathBuf>,
     pub project_dir: PathBuf,
+    /// A docker config folder holding Berth's login to the service's registry
+    /// (`DOCKER_CONFIG`); `None`: the host's own.
+    pub docker_config: Option<PathBuf>,
 }
 
 /// A command that ran, and what it printed, for the deploy log.
@@ -101,6 +104,9 @@ impl ComposeCli {
         }
         command.arg("--project-directory").arg(&target.project_dir);
         command.args(args);
+        if let Some(folder) = &target.docker_config {
+            command.env("DOCKER_CONFIG", folder);
+        }
         let text = describe(&self.program, target, args);
         command
             .stdin(Stdio::null())

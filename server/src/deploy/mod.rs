@@ -5,5 +5,6 @@ pub mod compose;
 pub mod failpoint;
 pub mod health;
 pub mod locks;
+pub mod login_folder;
 pub mod rollout;
 pub mod scanning;

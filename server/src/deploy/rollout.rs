@@ -29,11 +29,13 @@ use super::compose::{CommandLog, ComposeApi, ComposeError, ComposeTarget};
 use super::failpoint;
 use super::health::{self, HealthPolicy};
 use super::locks::DeployLocks;
+use super::login_folder::{LoginFolder, LoginFolderError, host_docker_config};
 use super::scanning::{self, ScannedDeploy, Scanning};
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
 use crate::discovery::docker::{DockerApi, DockerError};
 use crate::events::{Event, EventBus};
+use crate::registry::{ImageRef, RegistryApi, RegistryError, RegistryLogin};
 use crate::store::{NewRevision, Store, StoreError, Verdict};
 
 /// How many of the container's last log lines a failed revision keeps.
@@ -122,6 +124,10 @@ enum StepError {
     Image(#[source] DockerError),
     #[error("verification: {0}")]
     Verify(#[source] health::HealthError),
+    #[error("logging in to the registry: {0}")]
+    Login(#[source] RegistryError),
+    #[error("handing the registry login to compose: {0}")]
+    LoginFolder(#[source] LoginFolderError),
 }
 
 #[derive(Clone)]
@@ -129,6 +135,8 @@ pub struct Rollout {
     pub store: Store,
     pub docker: Arc<dyn DockerApi>,
     pub compose: Arc<dyn ComposeApi>,
+    /// Where compose's and Trivy's registry logins come from.
+    pub registry: Arc<dyn RegistryApi>,
     pub events: EventBus,
     pub clock: Arc<dyn Clock>,
     pub health: HealthPolicy,
@@ -295,9 +303,28 @@ impl Rollout {
                     .await;
             }
         };
-        if let Some(refusal) = self.gate(request, revision_id, &edit).await? {
+        let login = match self.login(&edit.new_image).await {
+            Ok(login) => login,
+            Err(error) => return self.fail(request, revision_id, &error).await,
+        };
+        if let Some(refusal) = self
+            .gate(request, revision_id, &edit, login.as_ref())
+            .await?
+        {
             return Ok(refusal);
         }
+        let folder = match login
+            .as_ref()
+            .map(|login| LoginFolder::create(login, &host_docker_config()))
+            .transpose()
+        {
+            Ok(folder) => folder,
+            Err(error) => {
+                return self
+                    .fail(request, revision_id, &StepError::LoginFolder(error))
+                    .await;
+            }
+        };
         let edit_json =
             serde_json::to_string(&edit).map_err(|error| StoreError::Corrupt(error.to_string()))?;
         self.store
@@ -315,7 +342,8 @@ impl Rollout {
         }
         failpoint::reached("edited").await;
 
-        let target = target_of(request);
+        let mut target = target_of(request);
+        target.docker_config = folder.as_ref().map(|folder| folder.path().to_owned());
         match self.compose.pull(&target, &request.service).await {
             Ok(log) => self.log(revision_id, &log).await?,
             Err(error) => {
@@ -417,6 +445,7 @@ impl Rollout {
         request: &DeployRequest,
         revision_id: i64,
         edit: &ImageEdit,
+        login: Option<&RegistryLogin>,
     ) -> Result<Option<DeployOutcome>, RolloutError> {
         let Some((scanning, level)) = self
             .scanning
@@ -425,7 +454,9 @@ impl Rollout {
         else {
             return Ok(None);
         };
-        let reason = match scanning.gate(level, &edit.new_image, &edit.old_image).await {
+        let credentials = login.and_then(|login| login.credentials.user_and_password());
+        let gated = scanning.gate(level, &edit.new_image, &edit.old_image, credentials);
+        let reason = match gated.await {
             Ok(decision) if decision.allows() => {
                 let text = format!("scan gate: {}\n", decision.explanation());
                 self.store.append_revision_log(revision_id, &text).await?;
@@ -633,6 +664,18 @@ impl Rollout {
         .map_err(|error| format!("the restored previous version did not verify either: {error}"))
     }
 
+    /// Berth's login to the registry of `image`, when it has keys of its own for it.
+    async fn login(&self, image: &str) -> Result<Option<RegistryLogin>, StepError> {
+        let Ok(reference) = ImageRef::parse(image) else {
+            // Compose will say what is wrong with the reference.
+            return Ok(None);
+        };
+        self.registry
+            .pull_login(&reference)
+            .await
+            .map_err(StepError::Login)
+    }
+
     /// The digest the engine pulled for `image`'s repository.
     async fn platform_digest(&self, image: &str) -> Option<String> {
         let local = self.docker.local_image(image).await.ok().flatten()?;
@@ -696,6 +739,7 @@ fn target_of(request: &DeployRequest) -> ComposeTarget {
         project: request.project.clone(),
         files: request.compose.files.clone(),
         project_dir: request.compose.project_dir.clone(),
+        docker_config: None,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::scan::gate::{self, GateDecision, GateLevel};
 use crate::scan::queue::{DEFAULT_CAPACITY, ScanQueue};
 use crate::scan::report::SeverityCounts;
 use crate::scan::trivy::TrivyScanner;
-use crate::scan::{Finding, ScanConfig, ScanError, ScanTarget};
+use crate::scan::{Finding, RegistryCredentials, ScanConfig, ScanError, ScanTarget};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -46,13 +46,19 @@ impl Scanning {
 
     /// Scan the candidate (from its registry: it is not pulled yet) and the running image
     /// (from the local engine), and decide.
+    /// `credentials` (user and password) are Berth's login to the candidate's registry.
     pub async fn gate(
         &self,
         level: GateLevel,
         candidate: &str,
         running: &str,
+        credentials: Option<(String, String)>,
     ) -> Result<GateDecision, ScanError> {
         let mut candidate_target = ScanTarget::registry_image(candidate);
+        if let Some((username, password)) = credentials {
+            candidate_target = candidate_target
+                .with_credentials(RegistryCredentials::Basic { username, password });
+        }
         if ImageRef::parse(candidate).is_ok_and(|reference| is_loopback(&reference.registry)) {
             candidate_target = candidate_target.insecure_registry();
         }

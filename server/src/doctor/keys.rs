@@ -33,6 +33,7 @@ const KNOWN_KEYS: &[&str] = &[
     // berth-credential-helper, which logs in to ECR, ACR (Entra) and GCP (service account).
     "CLOUD_CREDENTIAL_HELPER",
     // AWS ECR.
+    "ECR_REGISTRY",
     "AWS_REGION",
     "AWS_ROLE_ARN",
     "AWS_ACCESS_KEY_ID",

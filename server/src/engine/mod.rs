@@ -80,6 +80,7 @@ impl Engine {
             store: store.clone(),
             docker: adapters.docker.clone(),
             compose: adapters.compose.clone(),
+            registry: adapters.registry.clone(),
             events: events.clone(),
             clock: clock.clone(),
             health,

@@ -187,6 +187,7 @@ impl Engine {
             project: record.project.clone(),
             files: discovered.compose.files.clone(),
             project_dir: discovered.compose.project_dir.clone(),
+            docker_config: None,
         };
         self.adapters
             .compose

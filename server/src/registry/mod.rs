@@ -30,6 +30,14 @@ pub use registries::Registries;
 pub use secret::{Credentials, Secret};
 pub use stats::{RegistryStats, RequestCount, RequestKind};
 
+/// Berth's own credentials for one registry, as a `docker login` to it would store them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryLogin {
+    /// The registry as image references name it (`host[:port]`, `docker.io`).
+    pub registry: String,
+    pub credentials: Credentials,
+}
+
 /// What the engine needs from registries.
 #[async_trait::async_trait]
 pub trait RegistryApi: Send + Sync {
@@ -56,6 +64,12 @@ pub trait RegistryApi: Send + Sync {
         &self,
         _image: &ImageRef,
     ) -> Result<Option<DateTime<Utc>>, RegistryError> {
+        Ok(None)
+    }
+    /// The login a `docker pull` (or a Trivy scan) of `image` needs, when Berth has keys of
+    /// its own for the image's registry: fresh, for a token that expires. `None` when it has
+    /// none, and the host's own docker logins apply.
+    async fn pull_login(&self, _image: &ImageRef) -> Result<Option<RegistryLogin>, RegistryError> {
         Ok(None)
     }
     /// Each registry's auth state, last error, quota and request counts, for the

@@ -11,12 +11,12 @@ use url::Url;
 
 use super::auth::provider_for;
 use super::client::{ClientLimits, RegistryClient};
-use super::error::{Operation, RegistryError};
+use super::error::{Cause, Operation, RegistryError};
 use super::index_cache::IndexCache;
 use super::manifest::Platform;
 use super::ratelimit::{Governor, GovernorSettings, RegistryStatus};
 use super::reference::{DOCKER_HUB, ImageRef};
-use super::{DigestCheck, RegistryApi, RemoteDigest, RemoteTag};
+use super::{Credentials, DigestCheck, RegistryApi, RegistryLogin, RemoteDigest, RemoteTag};
 use crate::config::{Config, duration};
 
 /// Docker Hub's registry API host; `docker.io` is only the name in references.
@@ -226,6 +226,27 @@ impl RegistryApi for Registries {
 
     async fn resolve_digest(&self, image: &ImageRef) -> Result<RemoteDigest, RegistryError> {
         self.resolve_digest_for(image, &self.platform).await
+    }
+
+    async fn pull_login(&self, image: &ImageRef) -> Result<Option<RegistryLogin>, RegistryError> {
+        let client = self.client(&image.registry);
+        if client.provider().is_host_login() {
+            return Ok(None);
+        }
+        let credentials = client
+            .provider()
+            .credentials(client.vendor_http())
+            .await
+            .map_err(|source| {
+                client.error(Operation::Authenticate, Cause::Credentials { source })
+            })?;
+        Ok(match credentials {
+            Credentials::Anonymous => None,
+            credentials => Some(RegistryLogin {
+                registry: image.registry.clone(),
+                credentials,
+            }),
+        })
     }
 
     async fn check_digest(

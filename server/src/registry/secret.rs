@@ -53,6 +53,25 @@ pub enum Credentials {
     RefreshToken(Secret),
 }
 
+/// ACR's user name for a login by refresh token, as `az acr login` writes it.
+pub const TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
+
+impl Credentials {
+    /// The user name and password a `docker login`-style client takes (Trivy's
+    /// `TRIVY_USERNAME` / `TRIVY_PASSWORD`); a refresh token goes as ACR's token user.
+    pub fn user_and_password(&self) -> Option<(String, String)> {
+        match self {
+            Credentials::Anonymous => None,
+            Credentials::Basic { username, password } => {
+                Some((username.clone(), password.expose().to_owned()))
+            }
+            Credentials::RefreshToken(token) => {
+                Some((TOKEN_USER.to_owned(), token.expose().to_owned()))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ mod hostile;
 mod providers;
 mod rate_limit;
 mod real_registry;
-mod real_registry_auth;
+pub mod real_registry_auth;
 mod stats;
 
 use std::collections::BTreeMap;

@@ -97,6 +97,10 @@ impl AuthProvider for DockerConfigCredentials {
         "docker config"
     }
 
+    fn is_host_login(&self) -> bool {
+        true
+    }
+
     async fn credentials(&self, _http: &VendorHttp) -> Result<Credentials, AuthError> {
         let config = self.read_config().await?;
         let helper = config

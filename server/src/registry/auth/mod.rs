@@ -90,6 +90,12 @@ pub trait AuthProvider: Send + Sync {
     /// Credentials to answer the registry's challenge with; renewed here when they expire.
     async fn credentials(&self, http: &VendorHttp) -> Result<Credentials, AuthError>;
 
+    /// True when the credentials are the host's own docker logins, which docker and Trivy
+    /// read by themselves: Berth then hands them nothing.
+    fn is_host_login(&self) -> bool {
+        false
+    }
+
     /// Push times from the vendor's API, if it has one; `None` when it does not. `tags` is
     /// the repository's tag list, for a provider that keeps push times between checks.
     async fn push_times(

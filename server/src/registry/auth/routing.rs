@@ -46,7 +46,12 @@ fn choose(registry: &str, config: &Config) -> Choice {
             cloud, registry, config,
         )))
     };
-    if is_ecr_host(registry) {
+    // ECR_REGISTRY: an ECR login for a registry on another host (a pull-through cache).
+    if is_ecr_host(registry)
+        || config
+            .get("ECR_REGISTRY")
+            .is_some_and(|host| host_of(host) == registry)
+    {
         return cloud(Cloud::Ecr);
     }
     if config.get("HARBOR_URL").and_then(harbor_host).as_deref() == Some(registry) {

@@ -10,8 +10,8 @@ use testkit::{Component, ImageSpec, OciLayout, Registry, require};
 use super::{docker_config_with, registries};
 use testkit::fake_http::{FakeServer, Response};
 
-const USER: &str = "berth";
-const PASSWORD: &str = "s3cret-Pa55";
+pub const USER: &str = "berth";
+pub const PASSWORD: &str = "s3cret-Pa55";
 
 fn needs_registry() -> bool {
     require(&[
@@ -21,7 +21,12 @@ fn needs_registry() -> bool {
     ])
 }
 
-fn push_as(registry: &Registry, repository: &str, tag: &str, creds: &str) -> testkit::Descriptor {
+pub fn push_as(
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    creds: &str,
+) -> testkit::Descriptor {
     let mut layout = OciLayout::new();
     let descriptor = layout.add_image(tag, &ImageSpec::new(format!("{repository}-{tag}")));
     // skopeo blocks; the fake token issuer needs the runtime meanwhile.
@@ -76,13 +81,13 @@ async fn htpasswd_registry_needs_the_docker_config_credentials() {
 
 /// A token issuer: checks Basic credentials, grants what the scope asks, signs an ES256 JWT
 /// with `x5c` holding the certificate the registry trusts.
-struct TokenIssuer {
+pub struct TokenIssuer {
     server: FakeServer,
     bundle: tempfile::NamedTempFile,
 }
 
 impl TokenIssuer {
-    async fn start() -> TokenIssuer {
+    pub async fn start() -> TokenIssuer {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let cert = rcgen::CertificateParams::new(vec!["berth-token-issuer".to_owned()])
             .unwrap()
@@ -127,7 +132,7 @@ impl TokenIssuer {
         TokenIssuer { server, bundle }
     }
 
-    fn registry_yaml(&self) -> String {
+    pub fn registry_yaml(&self) -> String {
         format!(
             "auth:\n  token:\n    realm: {}/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
             self.server.url(),
