@@ -24,3 +24,4 @@ pub mod scan;
 pub mod store;
 pub mod web;
 pub mod webhooks;
+pub mod writer_lock;

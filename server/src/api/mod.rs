@@ -23,10 +23,26 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::web::AppState;
 
-/// State the API keeps between requests: the scans it started.
+/// State the API keeps between requests: the scans it started, and the secret a local
+/// `berth` command presents to act through this server (see `writer_lock`).
 #[derive(Clone, Default)]
 pub struct ApiState {
     scans: scans::ScanBook,
+    local_secret: Option<crate::registry::Secret>,
+}
+
+impl ApiState {
+    /// Accept `secret` from local commands (it is in the writer lock's file).
+    pub fn with_local_secret(mut self, secret: crate::registry::Secret) -> ApiState {
+        self.local_secret = Some(secret);
+        self
+    }
+
+    fn is_local_secret(&self, presented: &str) -> bool {
+        self.local_secret
+            .as_ref()
+            .is_some_and(|secret| !secret.is_empty() && secret.expose() == presented)
+    }
 }
 
 /// The API's routes and its OpenAPI document, built from the same registrations.

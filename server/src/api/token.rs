@@ -59,13 +59,32 @@ pub struct CreatedToken {
 pub struct Caller {
     pub name: String,
     pub scope: TokenScope,
+    /// A `berth` command on this host, with the server's local secret.
+    pub local: bool,
 }
 
 impl Caller {
     /// Who the audit trail says acted.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.name)
+        if self.local {
+            self.name.clone()
+        } else {
+            format!("token:{}", self.name)
+        }
     }
+}
+
+/// The header a local command names its user in (`cli:alice`); heeded only with the local
+/// secret.
+pub const LOCAL_ACTOR_HEADER: &str = "x-berth-actor";
+
+/// A user name as the audit trail may show it: short, no spaces or control characters.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.' | '@'))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -85,6 +104,20 @@ impl FromRequestParts<AppState> for Caller {
             })
             .filter(|token| !token.is_empty())
             .ok_or(ApiError::MalformedToken)?;
+        if state.api.is_local_secret(secret) {
+            // A `berth` command on this host: the audit trail names who ran it.
+            let who = parts
+                .headers
+                .get(LOCAL_ACTOR_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .filter(|who| is_plain_name(who))
+                .unwrap_or("cli");
+            return Ok(Caller {
+                name: format!("{who} via berth serve"),
+                scope: TokenScope::Write,
+                local: true,
+            });
+        }
         let token = state
             .store
             .authenticate_api_token(secret, SystemClock.now())
@@ -100,6 +133,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             name: token.name,
             scope: token.scope,
+            local: false,
         })
     }
 }

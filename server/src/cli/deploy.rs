@@ -8,7 +8,7 @@ use crate::deploy::rollout::DeployOutcome;
 use crate::engine::Engine;
 
 /// Who the event log names for actions taken from the command line.
-fn actor() -> String {
+pub fn actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())

@@ -5,6 +5,7 @@ mod check;
 mod deploy;
 mod doctor;
 mod registry;
+mod remote;
 mod scan;
 mod serve;
 mod tags;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
@@ -28,6 +29,7 @@ use crate::engine::{Adapters, Engine};
 use crate::events::EventBus;
 use crate::registry::Registries;
 use crate::store::Store;
+use crate::writer_lock::{Attempt, Holder, WriterLock};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -131,31 +133,97 @@ impl Cli {
                 store.close().await;
                 code
             }
-            Command::Engine(command) => {
-                let config = load()?;
-                let store = Store::open(&config.server.database_url).await?;
-                let engine = engine(
-                    &config,
-                    env_file.clone(),
-                    store.clone(),
-                    EventBus::default(),
-                )
-                .await?;
-                let code = match &command {
-                    EngineCommand::Check(args) => check::check(&engine, args).await,
-                    EngineCommand::Status(args) => check::status(&engine, args).await,
-                    EngineCommand::Deploy(args) => deploy::deploy(&engine, args).await,
-                    EngineCommand::Rollback(args) => deploy::rollback(&engine, args).await,
-                    EngineCommand::Pins(command) => deploy::pin(&engine, command).await,
-                };
-                store.close().await;
-                code
-            }
+            Command::Engine(command) => run_engine_command(&command, &load()?, env_file).await,
         }
     }
 }
 
+/// A command on the engine. One that acts takes the database's writer lock (and recovers
+/// what a crash cut off) or, when a server holds it, is carried out by that server; one that
+/// only reads neither recovers nor writes.
+async fn run_engine_command(
+    command: &EngineCommand,
+    config: &Config,
+    env_file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let lock = match command.acting() {
+        None => None,
+        Some(name) => match take_writer_lock(config, name)? {
+            Taken::Here(lock) => lock,
+            Taken::ByServer(server) => return remote::run(&server, command).await,
+        },
+    };
+    let store = Store::open(&config.server.database_url).await?;
+    let engine = engine(config, env_file, store.clone(), EventBus::default()).await?;
+    if command.acting().is_some() {
+        recover(&engine).await?;
+    }
+    let code = match command {
+        EngineCommand::Check(args) => check::check(&engine, args).await,
+        EngineCommand::Status(args) => check::status(&engine, args).await,
+        EngineCommand::Deploy(args) => deploy::deploy(&engine, args).await,
+        EngineCommand::Rollback(args) => deploy::rollback(&engine, args).await,
+        EngineCommand::Pins(command) => deploy::pin(&engine, command).await,
+    };
+    store.close().await;
+    drop(lock);
+    code
+}
+
+impl EngineCommand {
+    /// The command's name when it changes something (the store, files, containers).
+    fn acting(&self) -> Option<&'static str> {
+        match self {
+            EngineCommand::Check(args) if args.dry_run => None,
+            EngineCommand::Status(_) => None,
+            EngineCommand::Check(_) => Some("check"),
+            EngineCommand::Deploy(_) => Some("deploy"),
+            EngineCommand::Rollback(_) => Some("rollback"),
+            EngineCommand::Pins(_) => Some("pin"),
+        }
+    }
+}
+
+enum Taken {
+    /// This process holds the lock (`None`: an in-memory database has none to take).
+    Here(Option<WriterLock>),
+    ByServer(remote::Server),
+}
+
+/// The database's writer lock for `command`, or the server that holds it.
+fn take_writer_lock(config: &Config, command: &str) -> anyhow::Result<Taken> {
+    let Some(path) = WriterLock::path_for(&config.server.database_url) else {
+        return Ok(Taken::Here(None));
+    };
+    match WriterLock::try_acquire(&path, &Holder::new(command))? {
+        Attempt::Acquired(lock) => Ok(Taken::Here(Some(lock))),
+        Attempt::Held(Some(holder)) => match remote::Server::of(&holder) {
+            Some(server) => Ok(Taken::ByServer(server)),
+            None => bail!(
+                "{} is changing {} now; try again when it has finished",
+                holder.describe(),
+                config.server.database_url
+            ),
+        },
+        Attempt::Held(None) => bail!(
+            "another berth process holds {}; try again in a moment",
+            path.display()
+        ),
+    }
+}
+
+/// Before anything else touches a service: converge deploys a crash cut off. Only the
+/// process that holds the writer lock may.
+pub async fn recover(engine: &Engine) -> anyhow::Result<()> {
+    engine
+        .recover()
+        .await
+        .context("recovering interrupted deploys")?;
+    Ok(())
+}
+
 /// The engine with the real adapters, as every command that checks or deploys needs it.
+/// It does not recover: see [`recover`].
 pub async fn engine(
     config: &Config,
     env_file: Option<PathBuf>,
@@ -187,14 +255,10 @@ pub async fn engine(
         },
         health,
     );
-    let engine = match Scanning::from_config(config).context("reading the Trivy settings")? {
-        Some(scanning) => engine.with_scanning(scanning),
-        None => engine,
-    };
-    // Before anything else touches a service: converge deploys a crash cut off.
-    engine
-        .recover()
-        .await
-        .context("recovering interrupted deploys")?;
-    Ok(engine)
+    Ok(
+        match Scanning::from_config(config).context("reading the Trivy settings")? {
+            Some(scanning) => engine.with_scanning(scanning),
+            None => engine,
+        },
+    )
 }

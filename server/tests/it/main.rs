@@ -9,6 +9,7 @@ mod doctor;
 mod floating;
 mod metrics;
 mod notify;
+mod one_writer;
 mod private_registry;
 mod ranking;
 mod registry;
