@@ -36,6 +36,14 @@ impl Prepared {
             Wants::Digest {
                 reference,
                 image: &image.resolved,
+                // What runs is what is compared: a `docker pull` without `up` moves the
+                // local tag, not the container.
+                running: self
+                    .discovered
+                    .container
+                    .as_ref()
+                    .map(|container| container.image_id.as_str())
+                    .filter(|id| !id.is_empty()),
             }
         } else {
             Wants::Tags(reference)
@@ -171,8 +179,8 @@ pub(super) fn decide(
             return (report, None);
         }
     };
-    if let Some(Wants::Digest { .. }) = item.wants() {
-        report.action = match lookups.digest(&image.resolved) {
+    if let Some(Wants::Digest { image, running, .. }) = item.wants() {
+        report.action = match lookups.digest(image, running) {
             Some(Ok(check)) if check.up_to_date => Action::UpToDate,
             Some(Ok(check)) => {
                 report.best_candidate = Some(current.clone());

@@ -21,11 +21,12 @@ const QUESTIONS_PER_REGISTRY: usize = 64;
 pub(super) enum Wants<'a> {
     /// The repository's tags, to rank.
     Tags(&'a ImageRef),
-    /// A floating tag's digest, against the local image `image` (as the compose file
-    /// names it).
+    /// A floating tag's digest, against the image the service's container runs (its image
+    /// id), or, with no container, the local image `image` (as the compose file names it).
     Digest {
         reference: &'a ImageRef,
         image: &'a str,
+        running: Option<&'a str>,
     },
 }
 
@@ -34,7 +35,7 @@ pub(super) enum Wants<'a> {
 pub(super) struct Lookups {
     /// By repository name (`registry/repository`).
     tags: HashMap<String, Result<Vec<RemoteTag>, String>>,
-    /// By image reference as the compose file names it.
+    /// By [`digest_key`].
     digests: HashMap<String, Result<DigestCheck, String>>,
 }
 
@@ -43,14 +44,28 @@ impl Lookups {
         self.tags.get(&reference.name())
     }
 
-    pub fn digest(&self, image: &str) -> Option<&Result<DigestCheck, String>> {
-        self.digests.get(image)
+    pub fn digest(
+        &self,
+        image: &str,
+        running: Option<&str>,
+    ) -> Option<&Result<DigestCheck, String>> {
+        self.digests.get(&digest_key(image, running))
     }
+}
+
+/// One question per image reference and running image: two services on one floating tag
+/// may run different images.
+fn digest_key(image: &str, running: Option<&str>) -> String {
+    format!("{image} {}", running.unwrap_or("-"))
 }
 
 enum Question {
     Tags(ImageRef),
-    Digest { reference: ImageRef, image: String },
+    Digest {
+        reference: ImageRef,
+        image: String,
+        running: Option<String>,
+    },
 }
 
 enum Answer {
@@ -70,12 +85,17 @@ impl Engine {
                     format!("tags {}", reference.name()),
                     Question::Tags(reference.clone()),
                 ),
-                Some(Wants::Digest { reference, image }) => (
+                Some(Wants::Digest {
+                    reference,
+                    image,
+                    running,
+                }) => (
                     &reference.registry,
-                    format!("digest {image}"),
+                    format!("digest {}", digest_key(image, running)),
                     Question::Digest {
                         reference: reference.clone(),
                         image: image.to_owned(),
+                        running: running.map(str::to_owned),
                     },
                 ),
                 None => continue,
@@ -116,19 +136,31 @@ impl Engine {
                 let tags = self.adapters.registry.list_tags(&reference).await;
                 Answer::Tags(reference.name(), tags.map_err(|error| self.failed(&error)))
             }
-            Question::Digest { reference, image } => {
-                let check = self.check_digest(&reference, &image).await;
-                Answer::Digest(image, check)
+            Question::Digest {
+                reference,
+                image,
+                running,
+            } => {
+                let check = self
+                    .check_digest(&reference, &image, running.as_deref())
+                    .await;
+                Answer::Digest(digest_key(&image, running.as_deref()), check)
             }
         }
     }
 
-    /// The registry's digest for a floating tag against the local image's RepoDigests.
-    async fn check_digest(&self, reference: &ImageRef, image: &str) -> Result<DigestCheck, String> {
+    /// The registry's digest for a floating tag against the RepoDigests of the image that
+    /// runs (`running`, an image id), else of the local image `image`.
+    async fn check_digest(
+        &self,
+        reference: &ImageRef,
+        image: &str,
+        running: Option<&str>,
+    ) -> Result<DigestCheck, String> {
         let local = self
             .adapters
             .docker
-            .local_image(image)
+            .local_image(running.unwrap_or(image))
             .await
             .map_err(|error| format!("docker: {}", error_chain(&error)))?
             .ok_or_else(|| {

@@ -84,3 +84,43 @@ async fn a_floating_tag_costs_one_head_and_a_new_image_behind_it_is_reported() {
         "a new digest is reported, never written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_container_runs_is_compared_not_what_the_local_tag_names() {
+    if !components_present() {
+        return;
+    }
+    let registry = Registry::start();
+    push(&registry, "latest");
+    let project = Project::new("pulledonly", COMPOSE, &registry.host());
+    project.up();
+    let state = tempfile::tempdir().unwrap();
+    let env = env_file(state.path(), "PULLEDONLY", &project.compose_file, "");
+    let (engine, _store) = engine(&env, state.path()).await;
+    assert_eq!(
+        app_action(&engine.check_all(false).await.unwrap()),
+        &Action::UpToDate
+    );
+
+    // Someone pulls the new image without recreating the container: the local tag moves,
+    // the container still runs the old image.
+    let rebuilt = registry.push_image("team/app", "latest", &ImageSpec::new("app latest, pulled"));
+    let pulled = project.compose(&["pull", "app"]);
+    assert!(pulled.status.success(), "{pulled:?}");
+    let new_digest = Action::NewDigest {
+        tag: "latest".into(),
+        digest: rebuilt.digest.clone(),
+    };
+    let report = engine.check_all(false).await.unwrap();
+    assert_eq!(app_action(&report), &new_digest, "{report:#?}");
+
+    // With the tag gone from the local store, the container's image is still there to compare.
+    let image = format!("{}/team/app:latest", registry.host());
+    let removed = std::process::Command::new("docker")
+        .args(["image", "rm", &image])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{removed:?}");
+    let report = engine.check_all(false).await.unwrap();
+    assert_eq!(app_action(&report), &new_digest, "{report:#?}");
+}
