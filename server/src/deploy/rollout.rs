@@ -439,7 +439,8 @@ impl Rollout {
 
     /// With `SCAN_GATE` on, scan the candidate before anything is touched; a refusal is
     /// recorded (with the new findings), the tag ignored, and the old version left running.
-    /// A scan that fails refuses too: a broken scanner must not wave a candidate through.
+    /// A scan that fails refuses too (a broken scanner must not wave a candidate through),
+    /// without ignoring the tag.
     async fn gate(
         &self,
         request: &DeployRequest,
@@ -481,7 +482,17 @@ impl Rollout {
                 self.store.append_revision_log(revision_id, &text).await?;
                 format!("scan gate ({}): {}", level.as_str(), decision.explanation())
             }
-            Err(error) => format!("scan gate ({}): the scan failed: {error}", level.as_str()),
+            Err(error) => {
+                // Not the candidate's fault: refused this time, never ignored, so it is tried
+                // again once scans work.
+                let reason = format!(
+                    "scan gate ({}) unavailable: the scan failed: {}; {} is tried again later",
+                    level.as_str(),
+                    crate::engine::error_chain(&error),
+                    request.tag
+                );
+                return Ok(Some(self.fail_with(request, revision_id, reason).await?));
+            }
         };
         self.store
             .ignore_tag(

@@ -113,3 +113,55 @@ async fn the_gate_refuses_a_new_critical_and_lets_a_clean_candidate_through() {
         "{report:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_scan_that_cannot_run_refuses_without_ignoring_the_tag() {
+    if !components_present() || !require(&[Component::Trivy]) {
+        return;
+    }
+    let registry = Registry::start();
+    push(&registry, "1.0.0");
+    let project = Project::new("gatedown", COMPOSE, &registry.host());
+    project.up();
+    push(&registry, "1.1.0");
+    let state = tempfile::tempdir().unwrap();
+    // A Trivy that answers its version but fails every scan.
+    let broken = state.path().join("trivy");
+    std::fs::write(
+        &broken,
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'Version: 0.0.0' && exit 0\necho 'FATAL cannot reach the database' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let gate = format!("SCAN_GATE=new-critical\n{OFFLINE_TRIVY}");
+    let env = env_file(
+        state.path(),
+        "GATEDOWN",
+        &project.compose_file,
+        &format!("{gate}TRIVY_PATH={}\n", broken.display()),
+    );
+    let (engine, store) = engine(&env, state.path()).await;
+    let report = engine.check_all(false).await.unwrap();
+    let Action::DeployFailed { tag, reason } = &report.services[0].action else {
+        panic!("a gate that cannot scan must refuse: {report:#?}");
+    };
+    assert_eq!(tag, "1.1.0");
+    assert!(reason.contains("unavailable"), "{reason}");
+    let service = store.service_records().await.unwrap().remove(0);
+    assert!(
+        store.ignored_tags(service.id).await.unwrap().is_empty(),
+        "not the candidate's fault: not ignored"
+    );
+
+    // Scans work again (the real Trivy, as after a restart): the candidate is deployed.
+    let env = env_file(state.path(), "GATEDOWN", &project.compose_file, &gate);
+    let (restarted, _store) = crate::deploy::harness::engine(&env, state.path()).await;
+    let report = restarted.check_all(false).await.unwrap();
+    assert_eq!(
+        report.services[0].action,
+        Action::Deployed {
+            tag: "1.1.0".into()
+        },
+        "{report:#?}"
+    );
+}
