@@ -137,6 +137,15 @@ fn scan_result(report: crate::engine::ServiceReport) -> ScanResult {
         Action::Deployed { tag } => ("deployed", Some(tag), None),
         Action::DeployFailed { tag, reason } => ("deploy_failed", Some(tag), Some(reason)),
         Action::RolledBack { tag, reason } => ("rolled_back", Some(tag), Some(reason)),
+        Action::RetryLater {
+            tag,
+            reason,
+            retry_at,
+        } => (
+            "retry_later",
+            Some(tag),
+            Some(format!("{reason}; tried again after {retry_at}")),
+        ),
     };
     ScanResult {
         project: report.project,

@@ -64,6 +64,11 @@ fn describe(action: &Action, dry_run: bool) -> String {
         Action::Deployed { tag } => format!("deployed {tag} (verified)"),
         Action::DeployFailed { tag, reason } => format!("deploy of {tag} failed: {reason}"),
         Action::RolledBack { tag, reason } => format!("{tag} failed and was rolled back: {reason}"),
+        Action::RetryLater {
+            tag,
+            reason,
+            retry_at,
+        } => format!("deploy of {tag} failed, tried again after {retry_at}: {reason}"),
     }
 }
 

@@ -6,5 +6,6 @@ pub mod failpoint;
 pub mod health;
 pub mod locks;
 pub mod login_folder;
+pub mod retry;
 pub mod rollout;
 pub mod scanning;

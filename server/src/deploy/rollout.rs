@@ -30,6 +30,7 @@ use super::failpoint;
 use super::health::{self, HealthPolicy};
 use super::locks::DeployLocks;
 use super::login_folder::{LoginFolder, LoginFolderError, host_docker_config};
+use super::retry::Retries;
 use super::scanning::{self, ScannedDeploy, Scanning};
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
@@ -143,6 +144,8 @@ pub struct Rollout {
     pub locks: DeployLocks,
     /// Every rollout task, so that shutdown can let them reach their verdict.
     pub tasks: TaskTracker,
+    /// Candidates held back after a failure that changed nothing.
+    pub retries: Retries,
     /// Trivy, when the configuration turns it on.
     pub scanning: Option<Scanning>,
 }
@@ -228,6 +231,16 @@ impl Rollout {
                         .await?;
                 }
             }
+        }
+        match &outcome {
+            Ok(DeployOutcome::Failed { reason, .. }) => {
+                let held =
+                    self.retries
+                        .failed(request.service_id, &request.tag, reason, self.clock.now());
+                tracing::info!(retry_at = %held.retry_at, "checks hold {} back until then", request.tag);
+            }
+            Ok(DeployOutcome::Verified { .. }) => self.retries.clear(request.service_id),
+            _ => {}
         }
         let seconds = started.elapsed().as_secs_f64();
         match &outcome {
@@ -481,6 +494,17 @@ impl Rollout {
                 let text = format!("scan gate decision:\n{details}\n");
                 self.store.append_revision_log(revision_id, &text).await?;
                 format!("scan gate ({}): {}", level.as_str(), decision.explanation())
+            }
+            Err(error) if scanning.deploy_when_gate_fails => {
+                let text = format!(
+                    "scan gate ({}) unavailable: the scan failed: {}; deploying anyway \
+                     (SCAN_GATE_ON_ERROR=deploy)\n",
+                    level.as_str(),
+                    crate::engine::error_chain(&error)
+                );
+                tracing::warn!("{}", text.trim_end());
+                self.store.append_revision_log(revision_id, &text).await?;
+                return Ok(None);
             }
             Err(error) => {
                 // Not the candidate's fault: refused this time, never ignored, so it is tried

@@ -65,13 +65,26 @@ impl Engine {
         let mut explanations = Vec::with_capacity(prepared.len());
         let mut deploys = Vec::new();
         for item in &prepared {
-            let (report, explanation) = decision::decide(item, &lookups, &config);
+            let (mut report, explanation) = decision::decide(item, &lookups, &config);
             if !dry_run
                 && let (Action::Deploy { tag }, Some(request)) =
                     (&report.action, decision::deploy_request(item, &report))
                 && !self.rollout.is_busy(request.service_id)
             {
-                deploys.push((reports.len(), tag.clone(), request));
+                match self
+                    .rollout
+                    .retries
+                    .held(request.service_id, tag, checked_at)
+                {
+                    Some(held) => {
+                        report.action = Action::RetryLater {
+                            tag: tag.clone(),
+                            reason: held.reason,
+                            retry_at: held.retry_at,
+                        };
+                    }
+                    None => deploys.push((reports.len(), tag.clone(), request)),
+                }
             }
             reports.push(report);
             explanations.push(explanation);
@@ -182,8 +195,11 @@ impl Engine {
         let mut events = Vec::new();
         for ((item, report), explanation) in prepared.iter().zip(reports).zip(explanations) {
             let Some(id) = item.service_id else { continue };
+            // A held deploy keeps the detail its failure set, so its state does not change.
             let detail = match &report.action {
-                Action::Unmanageable { reason } | Action::Error { reason } => Some(reason.as_str()),
+                Action::Unmanageable { reason }
+                | Action::Error { reason }
+                | Action::RetryLater { reason, .. } => Some(reason.as_str()),
                 _ => None,
             };
             let state = match report.action {

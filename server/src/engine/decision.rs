@@ -102,6 +102,12 @@ pub enum Action {
         tag: String,
         reason: String,
     },
+    /// A deploy of `tag` failed with nothing changed; the checks try again at `retry_at`.
+    RetryLater {
+        tag: String,
+        reason: String,
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl Action {
@@ -113,7 +119,9 @@ impl Action {
             Action::Pinned { .. } => SyncState::Pinned,
             Action::Excluded => SyncState::Excluded,
             Action::Unmanageable { .. } | Action::Error { .. } => SyncState::Unknown,
-            Action::DeployFailed { .. } | Action::RolledBack { .. } => SyncState::Failed,
+            Action::DeployFailed { .. } | Action::RolledBack { .. } | Action::RetryLater { .. } => {
+                SyncState::Failed
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::config::{Config, ConfigError};
 use crate::deploy::compose::ComposeApi;
 use crate::deploy::health::HealthPolicy;
 use crate::deploy::locks::DeployLocks;
+use crate::deploy::retry::Retries;
 use crate::deploy::rollout::Rollout;
 use crate::deploy::scanning::Scanning;
 use crate::discovery::DiscoveryError;
@@ -86,6 +87,7 @@ impl Engine {
             health,
             locks: DeployLocks::default(),
             tasks: TaskTracker::new(),
+            retries: Retries::default(),
             scanning: None,
         };
         Engine {

@@ -271,3 +271,72 @@ async fn check_cycles_during_a_deploy_leave_its_states_to_it() {
         "the rollout's states, in order, and nothing from the cycles around them"
     );
 }
+
+/// `chattr +i` for the test's length: even root cannot replace the file.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &std::path::Path) -> Immutable {
+        let done = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(done.success(), "chattr +i {}", path.display());
+        Immutable(path.to_owned())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_compose_file_berth_cannot_write_fails_once_then_waits_its_turn() {
+    if !components_present() {
+        return;
+    }
+    let registry = Registry::start();
+    push(&registry, "1.0.0");
+    let compose = "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n";
+    let project = Project::new("readonly", compose, &registry.host());
+    project.up();
+    push(&registry, "1.1.0");
+    let state = tempfile::tempdir().unwrap();
+    let env = env_file(state.path(), "READONLY", &project.compose_file, "");
+    let (engine, store) = engine(&env, state.path()).await;
+    let mut events = engine.events().subscribe();
+    let _locked = Immutable::set(&project.compose_file);
+
+    let first = engine.check_all(false).await.unwrap();
+    assert!(
+        matches!(action_of(&first, "app"), Action::DeployFailed { tag, .. } if tag == "1.1.0"),
+        "{first:#?}"
+    );
+    for _ in 0..3 {
+        let again = engine.check_all(false).await.unwrap();
+        assert!(
+            matches!(action_of(&again, "app"), Action::RetryLater { tag, .. } if tag == "1.1.0"),
+            "held back, not tried every cycle: {again:#?}"
+        );
+    }
+    let service = store.service_records().await.unwrap().remove(0);
+    let revisions = store.revisions(service.id).await.unwrap();
+    assert_eq!(revisions.len(), 1, "one failed revision: {revisions:#?}");
+    assert!(
+        store.ignored_tags(service.id).await.unwrap().is_empty(),
+        "not the candidate's fault: not ignored"
+    );
+    let mut finished = 0;
+    while let Ok(event) = events.try_recv() {
+        if let berth::events::Event::DeployFinished { .. } = event {
+            finished += 1;
+        }
+    }
+    assert_eq!(finished, 1, "one deploy_finished, so one notification");
+}
