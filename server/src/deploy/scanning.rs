@@ -25,6 +25,8 @@ pub struct Scanning {
     pub after_deploy: bool,
     /// `SCAN_GATE`: refuse candidates that bring new findings at or above this level.
     pub gate: Option<GateLevel>,
+    /// `SCAN_GATE_ON_ERROR=deploy`: let a candidate through when its scan cannot run.
+    pub deploy_when_gate_fails: bool,
 }
 
 impl Scanning {
@@ -41,6 +43,7 @@ impl Scanning {
             queue,
             after_deploy: scan.scan_after_deploy,
             gate: scan.gate,
+            deploy_when_gate_fails: scan.deploy_when_gate_fails,
         }))
     }
 

@@ -93,6 +93,7 @@ const KNOWN_KEYS: &[&str] = &[
     "TRIVY_SCANNERS",
     "TRIVY_OFFLINE",
     "SCAN_GATE",
+    "SCAN_GATE_ON_ERROR",
     // Notifications (notify/settings.rs), webhooks and metrics.
     "NOTIFY_URLS",
     "NOTIFY_RETRIES",

@@ -12,6 +12,7 @@
 //! | `TRIVY_SCANNERS` | comma list of `vuln,secret,misconfig,license` (`--scanners`) | Trivy's own |
 //! | `TRIVY_OFFLINE` | never download databases (`--skip-db-update --offline-scan`) | `false` |
 //! | `SCAN_GATE` | `off`, `new-critical` or `new-high` | `off` |
+//! | `SCAN_GATE_ON_ERROR` | when the gate's scan cannot run: `wait` (refuse, try later) or `deploy` | `wait` |
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,6 +55,9 @@ pub struct ScanConfig {
     pub offline: bool,
     /// `SCAN_GATE`; `None` is off.
     pub gate: Option<GateLevel>,
+    /// `SCAN_GATE_ON_ERROR=deploy`: a gate scan that cannot run lets the candidate through
+    /// (the default waits and tries again later).
+    pub deploy_when_gate_fails: bool,
 }
 
 impl Default for ScanConfig {
@@ -69,6 +73,7 @@ impl Default for ScanConfig {
             scanners: Vec::new(),
             offline: false,
             gate: None,
+            deploy_when_gate_fails: false,
         }
     }
 }
@@ -96,6 +101,8 @@ impl ScanConfig {
             scanners: read_key(&get, "TRIVY_SCANNERS", parse_scanners)?.unwrap_or_default(),
             offline: read_key(&get, "TRIVY_OFFLINE", parse_bool)?.unwrap_or(false),
             gate: read_key(&get, "SCAN_GATE", parse_gate)?.flatten(),
+            deploy_when_gate_fails: read_key(&get, "SCAN_GATE_ON_ERROR", parse_on_error)?
+                .unwrap_or(false),
         })
     }
 }
@@ -184,6 +191,15 @@ fn parse_gate(value: &str) -> Result<Option<GateLevel>, String> {
     value.parse::<GateLevel>().map(Some)
 }
 
+/// `deploy` is true, `wait` false.
+fn parse_on_error(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "deploy" => Ok(true),
+        "wait" => Ok(false),
+        _ => Err("expected wait or deploy".to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +215,23 @@ mod tests {
                 .find(|(candidate, _)| candidate == key)
                 .map(|(_, value)| value.as_str())
         })
+    }
+
+    #[test]
+    fn the_gate_waits_when_its_scan_cannot_run_unless_told_to_deploy() {
+        assert!(!read(&[]).unwrap().deploy_when_gate_fails);
+        assert!(
+            read(&[("SCAN_GATE_ON_ERROR", "deploy")])
+                .unwrap()
+                .deploy_when_gate_fails
+        );
+        assert!(
+            !read(&[("SCAN_GATE_ON_ERROR", "wait")])
+                .unwrap()
+                .deploy_when_gate_fails
+        );
+        let error = read(&[("SCAN_GATE_ON_ERROR", "maybe")]).unwrap_err();
+        assert!(error.to_string().contains("SCAN_GATE_ON_ERROR"), "{error}");
     }
 
     #[test]

@@ -164,4 +164,31 @@ async fn a_gate_scan_that_cannot_run_refuses_without_ignoring_the_tag() {
         },
         "{report:#?}"
     );
+
+    // SCAN_GATE_ON_ERROR=deploy: a scan that cannot run lets the candidate through.
+    push(&registry, "1.2.0");
+    let env = env_file(
+        state.path(),
+        "GATEDOWN",
+        &project.compose_file,
+        &format!(
+            "{gate}TRIVY_PATH={}\nSCAN_GATE_ON_ERROR=deploy\n",
+            broken.display()
+        ),
+    );
+    let (lenient, store) = crate::deploy::harness::engine(&env, state.path()).await;
+    let report = lenient.check_all(false).await.unwrap();
+    assert_eq!(
+        report.services[0].action,
+        Action::Deployed {
+            tag: "1.2.0".into()
+        },
+        "{report:#?}"
+    );
+    let revision = store.revisions(service.id).await.unwrap().remove(0);
+    assert!(
+        revision.log.contains("deploying anyway"),
+        "{}",
+        revision.log
+    );
 }
