@@ -9,3 +9,4 @@ pub mod login_folder;
 pub mod retry;
 pub mod rollout;
 pub mod scanning;
+mod undo;

@@ -32,6 +32,7 @@ use super::locks::DeployLocks;
 use super::login_folder::{LoginFolder, LoginFolderError, host_docker_config};
 use super::retry::Retries;
 use super::scanning::{self, ScannedDeploy, Scanning};
+use super::undo::Progress;
 use crate::clock::Clock;
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ImageEdit};
 use crate::discovery::docker::{DockerApi, DockerError};
@@ -211,7 +212,13 @@ impl Rollout {
             }
             DeployKind::Deploy => None,
         };
-        let outcome = self.deploy_locked(request).await;
+        let mut progress = Progress::default();
+        let outcome = match self.deploy_locked(request, &mut progress).await {
+            Err(RolloutError::Store(error)) => {
+                self.undo_after_store_error(request, &progress, error).await
+            }
+            outcome => outcome,
+        };
         if request.kind == DeployKind::Rollback {
             // The rollback's own pin goes; one a person set before it stays.
             self.store
@@ -265,7 +272,11 @@ impl Rollout {
         outcome
     }
 
-    async fn deploy_locked(&self, request: &DeployRequest) -> Result<DeployOutcome, RolloutError> {
+    async fn deploy_locked(
+        &self,
+        request: &DeployRequest,
+        progress: &mut Progress,
+    ) -> Result<DeployOutcome, RolloutError> {
         let previous = blocking(compose_file::read_service_image, request)
             .await
             .ok();
@@ -289,6 +300,7 @@ impl Rollout {
                 started_at: self.clock.now(),
             })
             .await?;
+        progress.revision_id = Some(revision_id);
         self.events.publish(Event::DeployStarted {
             service_id: request.service_id,
             revision_id,
@@ -353,6 +365,7 @@ impl Rollout {
                 .fail(request, revision_id, &StepError::Apply(error))
                 .await;
         }
+        progress.applied = Some(edit.clone());
         failpoint::reached("edited").await;
 
         let mut target = target_of(request);
@@ -381,7 +394,9 @@ impl Rollout {
         };
         failpoint::reached("pulled").await;
         let force = request.kind == DeployKind::Rollback;
-        match self.compose.up(&target, &request.service, force).await {
+        let up = self.compose.up(&target, &request.service, force).await;
+        progress.recreated = true;
+        match up {
             Ok(log) => self.log(revision_id, &log).await?,
             Err(error) => {
                 return self
@@ -723,7 +738,7 @@ impl Rollout {
             .await
     }
 
-    async fn set_state(
+    pub(super) async fn set_state(
         &self,
         request: &DeployRequest,
         state: SyncState,
@@ -746,7 +761,7 @@ impl Rollout {
         });
     }
 
-    fn publish_finished(
+    pub(super) fn publish_finished(
         &self,
         request: &DeployRequest,
         revision_id: i64,
@@ -769,7 +784,7 @@ impl Rollout {
     }
 }
 
-fn target_of(request: &DeployRequest) -> ComposeTarget {
+pub(super) fn target_of(request: &DeployRequest) -> ComposeTarget {
     ComposeTarget {
         project: request.project.clone(),
         files: request.compose.files.clone(),
@@ -799,7 +814,7 @@ pub fn tag_of(image: &str) -> Option<String> {
 }
 
 /// Compose-file work is small, blocking file I/O: keep it off the async workers.
-async fn run_blocking<T: Send + 'static>(
+pub(super) async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ComposeFileError> + Send + 'static,
 ) -> Result<T, ComposeFileError> {
     tokio::task::spawn_blocking(work)

@@ -122,3 +122,68 @@ async fn a_deploy_killed_at_any_step_converges_on_the_next_start() {
         store.close().await;
     }
 }
+
+/// `chattr +i`, taken back when dropped: writes to the file fail, even root's, even through
+/// a descriptor opened before.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &std::path::Path) -> Immutable {
+        let done = Command::new("chattr").arg("+i").arg(path).status().unwrap();
+        assert!(done.success(), "chattr +i {}", path.display());
+        Immutable(path.to_owned())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_fails_mid_deploy_puts_the_host_back() {
+    if !components_present() {
+        return;
+    }
+    let registry = Registry::start();
+    push(&registry, "1.0.0");
+    push(&registry, "1.1.0");
+    let project = Project::new("storefault", COMPOSE, &registry.host());
+    project.up();
+    let state = tempfile::tempdir().unwrap();
+    let env = env_file(state.path(), "STOREFAULT", &project.compose_file, "");
+    let marker = state.path().join("held");
+    let berth = Command::new(BERTH)
+        .arg("--env-file")
+        .arg(&env)
+        .arg("check")
+        .env("BERTH_FAILPOINT_PAUSE", "pulled")
+        .env("BERTH_FAILPOINT_FILE", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "berth never reached the pull");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // From here on the database refuses every write; then the deploy goes on.
+    let wal = state.path().join("berth.db-wal");
+    let frozen = Immutable::set(&wal);
+    std::fs::remove_file(&marker).unwrap();
+    let output = berth.wait_with_output().unwrap();
+    drop(frozen);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("the host was put back"), "{said}");
+
+    assert!(
+        project.read("compose.yml").contains("team/app:1.0.0"),
+        "the compose file is restored"
+    );
+    let image = format!("{}/team/app:1.0.0", registry.host());
+    let (running, expected) = running_and_expected(&project.name, "app", &image).await;
+    assert_eq!(running, expected, "the previous version runs again");
+}
