@@ -1,4 +1,4 @@
-//! Crash recovery (issue 6): `berth deploy` is killed with SIGKILL at each step of a deploy
+//! Crash recovery: `berth deploy` is killed with SIGKILL at each step of a deploy
 //! in turn; the next start must converge to a verified version with a parseable compose file
 //! that matches what runs, and no revision left open.
 

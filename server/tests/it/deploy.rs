@@ -1,4 +1,4 @@
-//! The deploy engine against the real Docker engine, compose CLI and registry (issue 5).
+//! The deploy engine against the real Docker engine, compose CLI and registry.
 
 pub mod harness;
 

@@ -1,4 +1,4 @@
-//! Rollback and automatic recovery on the real engine (issue 6).
+//! Rollback and automatic recovery on the real engine.
 
 use berth::engine::Action;
 use berth::store::Verdict;
