@@ -98,16 +98,6 @@ pub enum DeployOutcome {
     RolledBack { revision_id: i64, reason: String },
 }
 
-impl DeployOutcome {
-    fn verdict(&self) -> &'static str {
-        match self {
-            DeployOutcome::Verified { .. } => "verified",
-            DeployOutcome::Failed { .. } => "failed",
-            DeployOutcome::RolledBack { .. } => "rolled back",
-        }
-    }
-}
-
 /// A step that failed, in words for the revision and the dashboard.
 #[derive(Debug, thiserror::Error)]
 enum StepError {
@@ -220,56 +210,70 @@ impl Rollout {
             outcome => outcome,
         };
         if request.kind == DeployKind::Rollback {
-            // The rollback's own pin goes; one a person set before it stays.
-            self.store
-                .set_pin(request.service_id, operator_pin.as_deref())
+            self.finish_rollback(request, operator_pin.as_deref(), &outcome)
                 .await?;
-            if let Ok(DeployOutcome::Verified { .. }) = outcome {
-                let reason = format!("ranked above {} at a rollback", request.tag);
-                for tag in &request.ranked_above {
-                    self.store
-                        .ignore_tag(
-                            request.service_id,
-                            tag,
-                            &reason,
-                            &request.actor,
-                            self.clock.now(),
-                        )
-                        .await?;
-                }
+        }
+        self.note_verdict(request, &outcome, started.elapsed());
+        outcome
+    }
+
+    /// The rollback's own pin goes, and once it verified, the tags that ranked above its
+    /// target are ignored. A service a person had pinned stays pinned: at the rollback's
+    /// target once that verified (a pin left on the tag rolled back from would deploy it
+    /// again at the next check), at the person's tag otherwise.
+    async fn finish_rollback(
+        &self,
+        request: &DeployRequest,
+        operator_pin: Option<&str>,
+        outcome: &Result<DeployOutcome, RolloutError>,
+    ) -> Result<(), RolloutError> {
+        let verified = matches!(outcome, Ok(DeployOutcome::Verified { .. }));
+        let pin = match operator_pin {
+            Some(_) if verified => Some(request.tag.as_str()),
+            pin => pin,
+        };
+        self.store.set_pin(request.service_id, pin).await?;
+        if verified {
+            let reason = format!("ranked above {} at a rollback", request.tag);
+            let now = self.clock.now();
+            for tag in &request.ranked_above {
+                self.store
+                    .ignore_tag(request.service_id, tag, &reason, &request.actor, now)
+                    .await?;
             }
         }
-        match &outcome {
-            Ok(DeployOutcome::Failed { reason, .. }) => {
-                let held =
-                    self.retries
-                        .failed(request.service_id, &request.tag, reason, self.clock.now());
-                tracing::info!(retry_at = %held.retry_at, "checks hold {} back until then", request.tag);
-            }
-            Ok(DeployOutcome::Verified { .. }) => self.retries.clear(request.service_id),
-            _ => {}
-        }
-        let seconds = started.elapsed().as_secs_f64();
-        match &outcome {
+        Ok(())
+    }
+
+    /// Hold back a candidate whose deploy changed nothing, and log the verdict.
+    fn note_verdict(
+        &self,
+        request: &DeployRequest,
+        outcome: &Result<DeployOutcome, RolloutError>,
+        took: Duration,
+    ) {
+        let kind = request.kind.as_str();
+        let seconds = took.as_secs_f64();
+        match outcome {
             Ok(DeployOutcome::Verified { .. }) => {
-                tracing::info!(
-                    seconds,
-                    verdict = "verified",
-                    "{} finished",
-                    request.kind.as_str()
-                );
+                self.retries.clear(request.service_id);
+                tracing::info!(seconds, verdict = "verified", "{kind} finished");
             }
-            Ok(
-                failed @ (DeployOutcome::Failed { reason, .. }
-                | DeployOutcome::RolledBack { reason, .. }),
-            ) => {
-                tracing::warn!(seconds, verdict = failed.verdict(), %reason, "{} finished", request.kind.as_str());
+            Ok(DeployOutcome::Failed { reason, .. }) => {
+                let now = self.clock.now();
+                let held = self
+                    .retries
+                    .failed(request.service_id, &request.tag, reason, now);
+                tracing::warn!(seconds, verdict = "failed", %reason, retry_at = %held.retry_at, "{kind} finished");
+            }
+            Ok(DeployOutcome::RolledBack { reason, .. }) => {
+                tracing::warn!(seconds, verdict = "rolled back", %reason, "{kind} finished");
             }
             Err(error) => {
-                tracing::error!(seconds, error = %crate::engine::error_chain(error), "{} could not be recorded", request.kind.as_str());
+                let error = crate::engine::error_chain(error);
+                tracing::error!(seconds, %error, "{kind} could not be recorded");
             }
         }
-        outcome
     }
 
     async fn deploy_locked(

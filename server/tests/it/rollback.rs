@@ -170,3 +170,42 @@ async fn a_release_whose_healthcheck_fails_is_rolled_back_by_itself() {
     let bad = ImageSpec::new("unhealthy").healthcheck(&["CMD", "false"]);
     a_failing_release_is_rolled_back("unhealthy", bad, "unhealthy").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_pinned_by_a_person_stays_pinned_through_a_rollback() {
+    if !components_present() {
+        return;
+    }
+    let registry = Registry::start();
+    push(&registry, "1.0.0");
+    let project = Project::new("pinnedrollback", COMPOSE, &registry.host());
+    project.up();
+    push(&registry, "1.1.0");
+    let state = tempfile::tempdir().unwrap();
+    let env = env_file(state.path(), "PINNEDROLLBACK", &project.compose_file, "");
+    let (engine, store) = engine(&env, state.path()).await;
+    engine.check_all(false).await.unwrap();
+    engine.pin("app", None, "ops").await.unwrap();
+
+    let outcome = engine.rollback("app", Some("1.0.0"), "ops").await.unwrap();
+    assert!(
+        matches!(
+            outcome,
+            berth::deploy::rollout::DeployOutcome::Verified { .. }
+        ),
+        "{outcome:?}"
+    );
+    let service = store.service_records().await.unwrap().remove(0);
+    assert_eq!(
+        service.pinned_tag.as_deref(),
+        Some("1.0.0"),
+        "still pinned, at what it was rolled back to"
+    );
+    assert_eq!(
+        action_of(&engine.check_all(false).await.unwrap()),
+        &Action::Pinned {
+            tag: "1.0.0".into()
+        },
+        "the next check leaves it there"
+    );
+}
