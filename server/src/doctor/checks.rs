@@ -12,11 +12,12 @@ use futures::future::join_all;
 
 use super::Finding;
 use crate::deploy::compose::ComposeCli;
+use crate::deploy::login_folder::{LoginFolder, host_docker_config};
 use crate::discovery::compose_file::{self, ComposeFileError, ComposeProject, ServiceImage};
 use crate::discovery::config_map::{ConfiguredProject, ConfiguredService};
 use crate::discovery::docker::{DockerApi, EngineDocker};
 use crate::registry::error::error_chain;
-use crate::registry::{Cause, ImageRef, Registries, RegistryError};
+use crate::registry::{Cause, ImageRef, Registries, RegistryApi, RegistryError};
 use crate::scan::trivy::TrivyScanner;
 use crate::scan::{Availability, ScanConfig, Scanner};
 
@@ -66,12 +67,65 @@ pub async fn projects(
         }
     }
     if let Some(registries) = registries {
-        let logins = login_probes
-            .values()
-            .map(|image| registry_login(registries, image, limit));
-        findings.extend(join_all(logins).await);
+        let logins = login_probes.values().map(|image| async move {
+            let login = registry_login(registries, image, limit).await;
+            if !login.passed() {
+                return vec![login];
+            }
+            vec![login, pull_check(registries, image, limit).await]
+        });
+        findings.extend(join_all(logins).await.into_iter().flatten());
     }
     findings
+}
+
+/// Fetch the image's manifest as compose's pull will (the docker CLI, with exactly the login
+/// Berth hands compose, or the host's own when Berth has none for the registry), without
+/// pulling a layer.
+async fn pull_check(registries: &Registries, image: &ImageRef, limit: Duration) -> Finding {
+    let subject = format!("pull {image}");
+    let login = match within(limit, registries.pull_login(image)).await {
+        Ok(Ok(login)) => login,
+        Ok(Err(error)) => return Finding::fail(subject, error_chain(&error)),
+        Err(timeout) => return Finding::fail(subject, timeout),
+    };
+    let folder = match login
+        .as_ref()
+        .map(|login| LoginFolder::create(login, &host_docker_config()))
+        .transpose()
+    {
+        Ok(folder) => folder,
+        Err(error) => return Finding::fail(subject, error_chain(&error)),
+    };
+    let mut command = tokio::process::Command::new("docker");
+    if let Some(folder) = &folder {
+        command.env("DOCKER_CONFIG", folder.path());
+    }
+    command.args(["manifest", "inspect"]);
+    if registries.uses_plain_http(&image.registry) {
+        command.arg("--insecure");
+    }
+    command.arg(image.to_string()).kill_on_drop(true);
+    let whose = if folder.is_some() {
+        "Berth's login"
+    } else {
+        "the host's docker login"
+    };
+    match within(limit, command.output()).await {
+        Ok(Ok(output)) if output.status.success() => Finding::ok(
+            subject,
+            format!("compose can pull it with {whose} (its manifest was fetched)"),
+        ),
+        Ok(Ok(output)) => Finding::fail(
+            subject,
+            format!(
+                "compose could not pull it with {whose}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        ),
+        Ok(Err(error)) => Finding::fail(subject, format!("cannot run the docker CLI: {error}")),
+        Err(timeout) => Finding::fail(subject, timeout),
+    }
 }
 
 async fn compose_file_finding(file: &Path, key: &str, limit: Duration) -> Finding {

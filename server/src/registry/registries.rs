@@ -152,12 +152,18 @@ impl Registries {
             .clone()
     }
 
+    /// Whether `registry` is reached over plain HTTP (loopback, or `INSECURE_REGISTRIES`).
+    pub fn uses_plain_http(&self, registry: &str) -> bool {
+        registry != DOCKER_HUB
+            && (is_loopback(registry) || self.insecure.iter().any(|host| host == registry))
+    }
+
     /// Like the Docker engine: loopback registries and `INSECURE_REGISTRIES` over plain
     /// HTTP, everything else over TLS only.
     fn endpoint(&self, registry: &str) -> Url {
         let text = if registry == DOCKER_HUB {
             DOCKER_HUB_ENDPOINT.to_owned()
-        } else if is_loopback(registry) || self.insecure.iter().any(|host| host == registry) {
+        } else if self.uses_plain_http(registry) {
             format!("http://{registry}/")
         } else {
             format!("https://{registry}/")

@@ -179,6 +179,12 @@ async fn a_good_configuration_reports_every_check_ok() {
             .contains(&format!("{}/shop/app:v1", harbor.registry.host())),
         "{text}"
     );
+    // The pull is proved with the login compose gets: the host's docker config has none.
+    let pull = only(
+        &report,
+        &format!("pull {}/shop/app:v1", harbor.registry.host()),
+    );
+    assert!(pull.detail.contains("with Berth's login"), "{pull}");
     for subject in ["configuration keys", "docker engine", "compose CLI"] {
         assert_eq!(only(&report, subject).status, Status::Ok, "{text}");
     }
