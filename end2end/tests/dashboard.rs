@@ -95,23 +95,7 @@ async fn drive(
     )
     .await?;
 
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let badge = client.find(Locator::Css(BADGE)).await?.text().await?;
-        let image = client
-            .find(Locator::Css(r#"[data-service="app"] .image"#))
-            .await?
-            .text()
-            .await?;
-        if badge == "Synced" && image.ends_with(":1.1.0") {
-            break;
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the card never showed Synced at 1.1.0 (badge {badge:?}, image {image:?})"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_synced_card(client, "1.1.0").await?;
     let texts = client
         .execute("return window.__badgeTexts;", vec![])
         .await?;
@@ -151,23 +135,7 @@ async fn drive(
     // stopping the old container. The rollout is the server's own task, so it goes on.
     let service_path = client.current_url().await?.path().to_owned();
     client.goto(&server.url("/")).await?;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let badge = client.find(Locator::Css(BADGE)).await?.text().await?;
-        let image = client
-            .find(Locator::Css(r#"[data-service="app"] .image"#))
-            .await?
-            .text()
-            .await?;
-        if badge == "Synced" && image.ends_with(":1.0.0") {
-            break;
-        }
-        anyhow::ensure!(
-            badge != "Out of sync" && Instant::now() < deadline,
-            "the rollback did not verify after the page was left (badge {badge:?}, image {image:?})"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_synced_card(client, "1.0.0").await?;
     client.goto(&server.url(&service_path)).await?;
     let restored = client
         .wait()
@@ -227,6 +195,28 @@ async fn drive(
         .await?;
     assert_eq!(replayed.status(), 401, "a logged-out session still worked");
     Ok(())
+}
+
+/// Wait until the overview's card shows the service Synced at `tag`, live (no reload); a
+/// card that shows "Out of sync" fails at once.
+async fn wait_for_synced_card(client: &Client, tag: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let badge = client.find(Locator::Css(BADGE)).await?.text().await?;
+        let image = client
+            .find(Locator::Css(r#"[data-service="app"] .image"#))
+            .await?
+            .text()
+            .await?;
+        if badge == "Synced" && image.ends_with(&format!(":{tag}")) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            badge != "Out of sync" && Instant::now() < deadline,
+            "the card never showed Synced at {tag} (badge {badge:?}, image {image:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Before hydration a button does nothing; click until `output` says something.

@@ -42,6 +42,28 @@ impl Engine {
         Ok(recovered)
     }
 
+    /// Close a cut-off revision whose edit was never made (or cannot be read), leaving the
+    /// host as it is.
+    async fn close_untouched(
+        &self,
+        record: &ServiceRecord,
+        revision: &Revision,
+        reason: String,
+    ) -> Result<Recovered, EngineError> {
+        let now = self.clock.now();
+        self.store
+            .close_revision(revision.id, Verdict::Failed, Some(&reason), None, now)
+            .await?;
+        self.store
+            .set_state(record.id, SyncState::Unknown, Some(&reason))
+            .await?;
+        Ok(Recovered::Restored {
+            service: record.name.clone(),
+            tag: revision.previous_tag.clone().unwrap_or_default(),
+            reason,
+        })
+    }
+
     async fn recover_one(
         &self,
         record: &ServiceRecord,
@@ -53,42 +75,21 @@ impl Engine {
             .as_deref()
             .map(serde_json::from_str::<ImageEdit>)
         {
-            Some(Ok(edit)) => Some(edit),
+            Some(Ok(edit)) => edit,
+            // Written by an older Berth, which kept whole files: nothing to compare with.
             Some(Err(error)) => {
-                // Written by an older Berth, which kept whole files: nothing to compare with.
                 let reason = format!(
                     "{INTERRUPTED}; its compose edit was recorded in a form this version cannot \
                      read ({error}): check {} and the running container by hand",
                     record.selector()
                 );
-                self.store
-                    .close_revision(revision.id, Verdict::Failed, Some(&reason), None, now)
-                    .await?;
-                self.store
-                    .set_state(record.id, SyncState::Unknown, Some(&reason))
-                    .await?;
-                return Ok(Recovered::Restored {
-                    service: record.name.clone(),
-                    tag: revision.previous_tag.clone().unwrap_or_default(),
-                    reason,
-                });
+                return self.close_untouched(record, revision, reason).await;
             }
-            None => None,
-        };
-        let Some(edit) = edit else {
             // Cut off before the compose file was touched: nothing on the host changed.
-            let reason = format!("{INTERRUPTED}, before any change");
-            self.store
-                .close_revision(revision.id, Verdict::Failed, Some(&reason), None, now)
-                .await?;
-            self.store
-                .set_state(record.id, SyncState::Unknown, Some(&reason))
-                .await?;
-            return Ok(Recovered::Restored {
-                service: record.name.clone(),
-                tag: revision.previous_tag.clone().unwrap_or_default(),
-                reason,
-            });
+            None => {
+                let reason = format!("{INTERRUPTED}, before any change");
+                return self.close_untouched(record, revision, reason).await;
+            }
         };
 
         // Is the new version what runs now, and does it verify?

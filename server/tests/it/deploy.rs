@@ -4,17 +4,11 @@ pub mod harness;
 
 use berth::engine::Action;
 use berth::store::Verdict;
-use harness::{Project, components_present, engine, env_file, fixture, push, running_and_expected};
+use harness::{
+    Project, action_of, components_present, engine, env_file, fixture, push, running_and_expected,
+    store_dump,
+};
 use testkit::Registry;
-
-fn action_of<'r>(report: &'r berth::engine::CycleReport, service: &str) -> &'r Action {
-    &report
-        .services
-        .iter()
-        .find(|s| s.service == service)
-        .unwrap_or_else(|| panic!("{service} not in the report: {report:#?}"))
-        .action
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_tag_is_deployed_verified_and_only_its_value_changes() {
@@ -136,18 +130,6 @@ async fn a_tag_held_in_dotenv_is_changed_there() {
     )
     .await;
     assert_eq!(running, expected);
-}
-
-/// Everything the store holds, as text, to compare before and after.
-async fn store_dump(store: &berth::store::Store) -> String {
-    let mut dump = String::new();
-    for service in store.service_records().await.unwrap() {
-        dump.push_str(&format!("{service:?}\n"));
-        for revision in store.revisions(service.id).await.unwrap() {
-            dump.push_str(&format!("{revision:?}\n"));
-        }
-    }
-    dump
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use berth::store::{Store, Verdict};
 use testkit::Registry;
 
-use crate::deploy::harness::{Project, components_present, env_file, push, running_and_expected};
+use crate::deploy::harness::{
+    Project, components_present, env_file, push, running_and_expected, store_dump,
+};
 
 const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 const COMPOSE: &str =
@@ -41,18 +43,6 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
-}
-
-/// The services and revisions as the store holds them.
-async fn dump(store: &Store) -> String {
-    let mut dump = String::new();
-    for service in store.service_records().await.unwrap() {
-        dump.push_str(&format!("{service:?}\n"));
-        for revision in store.revisions(service.id).await.unwrap() {
-            dump.push_str(&format!("{revision:?}\n"));
-        }
-    }
-    dump
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -105,7 +95,7 @@ async fn one_server_writes_and_commands_beside_it_read_or_go_through_it() {
     ))
     .await
     .unwrap();
-    let before = dump(&store).await;
+    let before = store_dump(&store).await;
     let compose_before = project.read("compose.yml");
     assert_eq!(store.open_revisions().await.unwrap().len(), 1, "{before}");
 
@@ -114,7 +104,7 @@ async fn one_server_writes_and_commands_beside_it_read_or_go_through_it() {
         assert!(output.status.success(), "{args:?}: {}", text(&output));
     }
     assert_eq!(
-        dump(&store).await,
+        store_dump(&store).await,
         before,
         "reading commands changed the store"
     );

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use testkit::{ImageSpec, Registry};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::server::ApiServer;
+use crate::api::server::{ApiServer, take_events};
 use crate::deploy::harness::{
-    Project, components_present, engine, env_file, push, running_and_expected,
+    Project, action_of, components_present, engine, env_file, push, running_and_expected,
 };
 
 /// `sleep` as PID 1 ignores SIGTERM, so compose waits the whole grace period before it
@@ -96,15 +96,6 @@ async fn a_deploy_whose_client_stops_waiting_still_ends_verified() {
 }
 
 const TWO_SERVICES: &str = "services:\n  app:\n    image: {registry}/team/app:1.0.0\n    restart: \"no\"\n  worker:\n    image: {registry}/team/worker:1.0.0\n    restart: \"no\"\n";
-
-fn action_of<'r>(report: &'r berth::engine::CycleReport, service: &str) -> &'r Action {
-    &report
-        .services
-        .iter()
-        .find(|s| s.service == service)
-        .unwrap_or_else(|| panic!("{service} not in the report: {report:#?}"))
-        .action
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_services_of_one_file_deploy_one_after_the_other_and_each_verdict_holds() {
@@ -189,17 +180,7 @@ async fn states_until_after_verdict(
             Err(_) => return states,
         };
         text.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|line| line.strip_prefix(name))
-                    .map(|value| value.trim_start().to_owned())
-            };
-            let (Some(event), Some(data)) = (field("event:"), field("data:")) else {
-                continue;
-            };
+        for (event, data) in take_events(&mut text) {
             let data: Value = serde_json::from_str(&data).unwrap();
             if data["service_id"] != json!(service_id) {
                 continue;

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::Registry;
 
-use super::server::ApiServer;
+use super::server::{ApiServer, take_events};
 use crate::deploy::harness::{
     Project, components_present, engine, env_file, push, running_and_expected,
 };
@@ -23,17 +23,9 @@ async fn next_deploy_finished(response: reqwest::Response) -> Value {
     let mut text = String::new();
     while let Some(chunk) = stream.next().await {
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        // Events are blocks of `field: value` lines separated by a blank line.
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|line| line.strip_prefix(name))
-                    .map(|value| value.trim_start().to_owned())
-            };
-            if field("event:").as_deref() == Some("deploy_finished") {
-                return serde_json::from_str(&field("data:").unwrap()).unwrap();
+        for (event, data) in take_events(&mut text) {
+            if event == "deploy_finished" {
+                return serde_json::from_str(&data).unwrap();
             }
         }
     }

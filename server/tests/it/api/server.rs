@@ -157,3 +157,23 @@ impl Answer {
         &self.body
     }
 }
+
+/// The complete events at the start of `text`, an SSE stream as read so far, as (event, data)
+/// pairs; an event not complete yet stays in `text`.
+pub fn take_events(text: &mut String) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    // Events are blocks of `field: value` lines separated by a blank line.
+    while let Some(end) = text.find("\n\n") {
+        let block: String = text.drain(..end + 2).collect();
+        let field = |name: &str| {
+            block
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .map(|value| value.trim_start().to_owned())
+        };
+        if let (Some(event), Some(data)) = (field("event:"), field("data:")) {
+            events.push((event, data));
+        }
+    }
+    events
+}

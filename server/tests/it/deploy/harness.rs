@@ -158,3 +158,29 @@ pub fn env_file(dir: &Path, project_key: &str, compose_file: &Path, extra: &str)
     .unwrap();
     path
 }
+
+/// The action a cycle took for `service`.
+pub fn action_of<'r>(
+    report: &'r berth::engine::CycleReport,
+    service: &str,
+) -> &'r berth::engine::Action {
+    &report
+        .services
+        .iter()
+        .find(|s| s.service == service)
+        .unwrap_or_else(|| panic!("{service} not in the report: {report:#?}"))
+        .action
+}
+
+/// Everything the store holds about services and revisions, as text, to compare before and
+/// after.
+pub async fn store_dump(store: &Store) -> String {
+    let mut dump = String::new();
+    for service in store.service_records().await.unwrap() {
+        dump.push_str(&format!("{service:?}\n"));
+        for revision in store.revisions(service.id).await.unwrap() {
+            dump.push_str(&format!("{revision:?}\n"));
+        }
+    }
+    dump
+}
