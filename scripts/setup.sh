@@ -58,8 +58,9 @@ fi
 # --- Debian packages: the real components the tests use (docs/DEVELOPING.md) ---------------
 # docker-registry: CNCF distribution; skopeo: pushes OCI layouts; busybox-static: the
 # image contents; chromium + chromium-driver: browser tests; bats + shellcheck + jq: script tests;
-# debootstrap: the base images of the container-image test; wrk + brotli: the benchmark.
-apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk)
+# debootstrap: the base images of the container-image test; wrk + brotli: the benchmark;
+# e2fsprogs: chattr, with which fault tests make a file even root cannot write.
+apt_packages=(docker-registry skopeo busybox-static chromium chromium-driver bats shellcheck brotli jq debootstrap wrk e2fsprogs)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
