@@ -38,10 +38,15 @@ impl ApiState {
         self
     }
 
+    /// Compared as SHA-256 digests, so the time the comparison takes says nothing about how
+    /// much of the secret a guess got right.
     fn is_local_secret(&self, presented: &str) -> bool {
-        self.local_secret
-            .as_ref()
-            .is_some_and(|secret| !secret.is_empty() && secret.expose() == presented)
+        use sha2::{Digest, Sha256};
+        self.local_secret.as_ref().is_some_and(|secret| {
+            !secret.is_empty()
+                && Sha256::digest(secret.expose().as_bytes())
+                    == Sha256::digest(presented.as_bytes())
+        })
     }
 }
 
@@ -78,4 +83,21 @@ pub fn router() -> Router<AppState> {
             }
         })
         .fallback(|uri: Uri| async move { problem::ApiError::UnknownRoute(uri.path().to_owned()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_local_secret_is_taken_and_none_without_one() {
+        let api = ApiState::default().with_local_secret(crate::registry::Secret::new("s3cret"));
+        assert!(api.is_local_secret("s3cret"));
+        for guess in ["s3cre", "s3cret ", "", "S3CRET"] {
+            assert!(!api.is_local_secret(guess), "{guess:?}");
+        }
+        assert!(!ApiState::default().is_local_secret(""));
+        let empty = ApiState::default().with_local_secret(crate::registry::Secret::new(""));
+        assert!(!empty.is_local_secret(""), "an empty secret opens nothing");
+    }
 }
