@@ -63,7 +63,7 @@ async fn a_deploy_whose_client_stops_waiting_still_ends_verified() {
     let server = ApiServer::start(engine, store.clone(), &env).await;
     let token = server.token("ci", TokenScope::Write).await;
 
-    // A client (or a proxy) that gives up after 2 s, mid-way through the old container's stop.
+    // A client (or a proxy) that gives up mid-way through the old container's stop.
     let sent = server
         .request(
             Method::POST,
